@@ -1,0 +1,94 @@
+/**
+ * The one file that touches the cookie library. We use `cookie-es` (the
+ * parser React Router and h3 use) because Deno std's `@std/http/cookie` is
+ * published on JSR only, which npm users cannot install.
+ *
+ * @module
+ */
+import { parse, serialize } from "cookie-es";
+
+/** Attributes of the session cookie, already validated. */
+export interface CookieAttributes {
+  name: string;
+  domain: string | undefined;
+  path: string;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: "lax" | "strict" | "none" | false;
+  partitioned: boolean;
+}
+
+/** A Cookie header longer than this is not parsed at all (browsers send far less). */
+export const MAX_COOKIE_HEADER_LENGTH = 32 * 1024;
+/** A session cookie value longer than this is ignored (browsers store at most 4096 bytes per cookie). */
+export const MAX_COOKIE_VALUE_LENGTH = 4096;
+
+const identity = (value: string): string => value;
+
+/**
+ * The value of cookie `name` in a Cookie header: `undefined` when absent,
+ * `""` for an empty or oversized value. Never throws.
+ *
+ * @param header the request's Cookie header, or null
+ * @param name the cookie name
+ * @returns the raw value (not URI-decoded: session values are cookie-safe)
+ */
+export function readCookie(header: string | null, name: string): string | undefined {
+  if (header === null || header.length > MAX_COOKIE_HEADER_LENGTH) return undefined;
+  // Cheap exit for requests without our cookie: no parse at all.
+  if (!header.includes(name)) return undefined;
+  const value = parse(header, { decode: identity, filter: (key) => key === name })[name];
+  if (value === undefined) return undefined;
+  return value.length > MAX_COOKIE_VALUE_LENGTH ? "" : value;
+}
+
+/**
+ * A `Set-Cookie` value that stores `value`.
+ *
+ * @param attributes the validated cookie attributes
+ * @param value the cookie value (cookie-safe characters only)
+ * @param maxAge seconds, or undefined for a cookie that ends with the browser session
+ * @param now the current time in milliseconds
+ * @returns the header value
+ * @throws {TypeError} when the library refuses the value
+ */
+export function serializeCookie(
+  attributes: CookieAttributes,
+  value: string,
+  maxAge: number | undefined,
+  now: number,
+): string {
+  return serialize(attributes.name, value, {
+    encode: identity,
+    maxAge,
+    expires: maxAge === undefined ? undefined : new Date(now + maxAge * 1000),
+    domain: attributes.domain,
+    path: attributes.path,
+    secure: attributes.secure,
+    httpOnly: attributes.httpOnly,
+    sameSite: attributes.sameSite,
+    partitioned: attributes.partitioned,
+  });
+}
+
+/**
+ * A `Set-Cookie` value that deletes the session cookie: empty value,
+ * `Max-Age=0`, the epoch as `Expires`, and the same Path, Domain, SameSite,
+ * Secure and Partitioned as when it was set.
+ *
+ * @param attributes the validated cookie attributes
+ * @returns the header value
+ */
+export function serializeExpiredCookie(attributes: CookieAttributes): string {
+  return serialize(attributes.name, "", {
+    encode: identity,
+    maxAge: 0,
+    expires: new Date(0),
+    domain: attributes.domain,
+    path: attributes.path,
+    secure: attributes.secure,
+    httpOnly: attributes.httpOnly,
+    sameSite: attributes.sameSite,
+    partitioned: attributes.partitioned,
+  });
+}
