@@ -1,0 +1,357 @@
+/**
+ * libSQL for Kysely, and the embedded default session store.
+ *
+ * `LibsqlDialect` is a small Kysely dialect over `@libsql/client` (embedded
+ * `file:`/`:memory:` databases, or a remote `libsql://`, `http(s)://`,
+ * `ws(s)://` server). `createLibsqlStore` returns a ready `KyselyStore`;
+ * `createDefaultStore` is what `withSession` uses when given no store.
+ *
+ * Node, Bun and Deno only: the embedded client loads native code. On
+ * Cloudflare Workers use D1 (or a remote URL through `@libsql/client/web`).
+ *
+ * @example
+ * ```ts
+ * import { withSession } from "fetch-session";
+ * import { createLibsqlStore } from "fetch-session/libsql";
+ *
+ * const store = await createLibsqlStore({ url: "file:sessions.db" });
+ * const app = withSession(handler, { store });
+ * ```
+ *
+ * @module
+ */
+import { createClient, type Client, type InValue, type Transaction } from "@libsql/client";
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type QueryCompiler,
+  type QueryResult,
+} from "kysely";
+import { KyselyStore } from "./kysely-store.ts";
+
+/** Options for {@link LibsqlDialect}: a client you made, or a URL to make one from. */
+export type LibsqlDialectConfig =
+  | {
+      /** A client from `@libsql/client` (or `@libsql/client/web`); the dialect does not close it. */
+      client: Client;
+    }
+  | {
+      /** `file:path.db`, `:memory:`, `libsql://…`, `http(s)://…` or `ws(s)://…`. */
+      url: string;
+      /** The token for a remote server (Turso, `sqld --auth-jwt-key`). */
+      authToken?: string;
+    };
+
+/**
+ * A Kysely dialect over `@libsql/client` 0.18+, for Node, Bun and Deno
+ * (embedded files and `:memory:`) and any runtime with `fetch` (remote URLs,
+ * with a client from `@libsql/client/web`).
+ *
+ * Embedded databases run one statement at a time on one connection (the
+ * client executes them synchronously anyway); Kysely transactions use the
+ * client's `transaction()`, so they also work on remote servers.
+ *
+ * @example
+ * ```ts
+ * import { Kysely } from "kysely";
+ * import { LibsqlDialect } from "fetch-session/libsql";
+ *
+ * const db = new Kysely<any>({ dialect: new LibsqlDialect({ url: "file:app.db" }) });
+ * ```
+ */
+export class LibsqlDialect implements Dialect {
+  readonly #config: LibsqlDialectConfig;
+
+  /**
+   * @param config `{ client }` or `{ url, authToken? }`
+   * @throws {TypeError} when neither a client nor a URL string is given
+   */
+  constructor(config: LibsqlDialectConfig) {
+    if (config === null || typeof config !== "object" || !("client" in config || typeof config.url === "string")) {
+      throw new TypeError(`LibsqlDialect needs { client } or { url }: received ${String(config)}`);
+    }
+    this.#config = Object.freeze({ ...config });
+  }
+
+  /** @returns Kysely's SQLite adapter */
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+
+  /** @returns a driver over the configured client */
+  createDriver(): Driver {
+    const config = this.#config;
+    if ("client" in config) return new LibsqlDriver(config.client, false);
+    return new LibsqlDriver(openClient(config.url, config.authToken), true);
+  }
+
+  /** @returns Kysely's SQLite compiler */
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+
+  /** @returns Kysely's SQLite introspector */
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+class LibsqlDriver implements Driver {
+  readonly #client: Client;
+  readonly #ownsClient: boolean;
+  readonly #mutex: Mutex | null;
+
+  constructor(client: Client, ownsClient: boolean) {
+    this.#client = client;
+    this.#ownsClient = ownsClient;
+    // An embedded client executes synchronously on its connection(s); one at
+    // a time lets a transaction hold the connection while others wait.
+    this.#mutex = client.protocol === "file" ? new Mutex() : null;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#mutex) await this.#mutex.lock();
+    return new LibsqlConnection(this.#client);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as LibsqlConnection).begin();
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as LibsqlConnection).end(true);
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as LibsqlConnection).end(false);
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quote(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to ${quote(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release ${quote(name)}`));
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    await (connection as LibsqlConnection).end(false);
+    this.#mutex?.unlock();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#ownsClient) this.#client.close();
+  }
+}
+
+class LibsqlConnection implements DatabaseConnection {
+  readonly #client: Client;
+  #transaction: Transaction | null = null;
+
+  constructor(client: Client) {
+    this.#client = client;
+  }
+
+  async begin(): Promise<void> {
+    this.#transaction = await this.#client.transaction("write");
+  }
+
+  /** Commits or rolls back the open transaction, if any. */
+  async end(commit: boolean): Promise<void> {
+    const transaction = this.#transaction;
+    if (transaction === null) return;
+    this.#transaction = null;
+    try {
+      if (commit) await transaction.commit();
+      else await transaction.rollback();
+    } finally {
+      transaction.close();
+    }
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const target = this.#transaction ?? this.#client;
+    const result = await target.execute({ sql: query.sql, args: query.parameters as InValue[] });
+    return {
+      rows: result.rows as unknown as R[],
+      numAffectedRows: BigInt(result.rowsAffected),
+      insertId: result.lastInsertRowid,
+    };
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
+    const { rows } = await this.executeQuery<R>(query);
+    for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) };
+  }
+}
+
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  #release: (() => void)[] = [];
+
+  async lock(): Promise<void> {
+    const previous = this.#tail;
+    let release!: () => void;
+    this.#tail = new Promise((resolve) => (release = resolve));
+    await previous;
+    this.#release.push(release);
+  }
+
+  unlock(): void {
+    this.#release.shift()?.();
+  }
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Options for {@link createLibsqlStore} and {@link openLibsqlDatabase}. */
+export interface LibsqlStoreOptions {
+  /**
+   * `file:path.db` (a bare path is taken as one), `:memory:`, or a remote
+   * `libsql://`, `http(s)://`, `ws(s)://` URL.
+   */
+  url: string;
+  /** The token for a remote server. */
+  authToken?: string;
+  /**
+   * The sessions table.
+   * @default "sessions"
+   */
+  table?: string;
+}
+
+/**
+ * Opens a libSQL database as a Kysely instance. For `file:` databases it
+ * turns on WAL (`journal_mode=WAL`, persistent), `synchronous=NORMAL` and a
+ * 5 s busy timeout, so that several processes can share the file and writes
+ * stay fast.
+ *
+ * @param options the URL and, for a remote server, the token
+ * @returns the Kysely instance; `await db.destroy()` closes it
+ * @throws {TypeError} when `url` is not a string
+ * @throws the client's error (`LibsqlError`) when the database cannot be opened
+ * @example
+ * ```ts
+ * const db = await openLibsqlDatabase({ url: "file:sessions.db" });
+ * ```
+ */
+export async function openLibsqlDatabase(options: Omit<LibsqlStoreOptions, "table">): Promise<Kysely<any>> {
+  if (options === null || typeof options !== "object" || typeof options.url !== "string") {
+    throw new TypeError(`libSQL options need a url string: received ${String(options?.url ?? options)}`);
+  }
+  const { url, authToken } = options;
+  const db = new Kysely<any>({ dialect: new LibsqlDialect(authToken === undefined ? { url } : { url, authToken }) });
+  if (isLocal(url) && !isMemory(url)) {
+    try {
+      await db.executeQuery(CompiledQuery.raw("pragma journal_mode = wal"));
+      await db.executeQuery(CompiledQuery.raw("pragma synchronous = normal"));
+      await db.executeQuery(CompiledQuery.raw("pragma busy_timeout = 5000"));
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+  }
+  return db;
+}
+
+/**
+ * Opens (or creates) a libSQL database and returns a `KyselyStore` on it
+ * with the sessions table created.
+ *
+ * @param options the URL, the token for a remote server, and the table name
+ * @returns a ready store; `await store.db.destroy()` closes the database
+ * @throws {TypeError} when `url` is not a string
+ * @throws {RangeError} when `table` is not a plain identifier
+ * @throws the client's error (`LibsqlError`) when the database cannot be opened or the table created
+ * @example
+ * ```ts
+ * import { withSession } from "fetch-session";
+ * import { createLibsqlStore } from "fetch-session/libsql";
+ *
+ * const store = await createLibsqlStore({ url: process.env.TURSO_URL!, authToken: process.env.TURSO_TOKEN });
+ * export default withSession(handler, { store });
+ * ```
+ */
+export async function createLibsqlStore(options: LibsqlStoreOptions): Promise<KyselyStore> {
+  const db = await openLibsqlDatabase(options);
+  try {
+    const store = new KyselyStore({ db, table: options.table ?? "sessions", dialect: "sqlite" });
+    await store.createSchema();
+    return store;
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+/**
+ * The store `withSession` uses when given none: libSQL at the
+ * `SESSION_DATABASE_URL` environment variable (with
+ * `SESSION_DATABASE_AUTH_TOKEN` for a remote server), or `file:sessions.db`
+ * in the working directory. Reads the environment in Node, Bun and Deno (a
+ * Deno without `--allow-env` gets the default).
+ *
+ * @returns a ready store
+ * @throws the client's error when the database cannot be opened
+ * @example
+ * ```ts
+ * const store = await createDefaultStore(); // SESSION_DATABASE_URL=file:/var/lib/app/sessions.db
+ * ```
+ */
+export async function createDefaultStore(): Promise<KyselyStore> {
+  const url = readEnv("SESSION_DATABASE_URL") || "file:sessions.db";
+  const authToken = readEnv("SESSION_DATABASE_AUTH_TOKEN") || undefined;
+  return await createLibsqlStore(authToken === undefined ? { url } : { url, authToken });
+}
+
+/**
+ * Reads an environment variable in Node, Bun or Deno; `undefined` when it is
+ * unset or the runtime does not allow reading it.
+ */
+export function readEnv(name: string): string | undefined {
+  const deno = (globalThis as { Deno?: { env?: { get(name: string): string | undefined } } }).Deno;
+  try {
+    if (deno?.env) return deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+  try {
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  } catch {
+    return undefined;
+  }
+}
+
+function isMemory(url: string): boolean {
+  return url === ":memory:" || url.startsWith("file::memory:") || url.startsWith(":memory:");
+}
+
+function isLocal(url: string): boolean {
+  return isMemory(url) || url.startsWith("file:") || !/^[a-z][a-z0-9+.-]*:/i.test(url);
+}
+
+function openClient(url: string, authToken?: string): Client {
+  const local = isLocal(url);
+  const normalized = isMemory(url) ? ":memory:" : local && !url.startsWith("file:") ? `file:${url}` : url;
+  // One connection for embedded databases: statements run synchronously, and
+  // per-connection pragmas (synchronous, busy_timeout) then apply to all.
+  return createClient(
+    local ? { url: normalized, concurrency: 1, timeout: 5000 } : authToken === undefined ? { url } : { url, authToken },
+  );
+}
