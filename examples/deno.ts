@@ -1,0 +1,10 @@
+/**
+ * The example app on Deno:
+ * `deno run --allow-net --allow-read --allow-write --allow-env --allow-ffi --allow-sys examples/deno.ts`.
+ * Sessions go to the embedded libSQL default (`SESSION_DATABASE_URL`, else `file:sessions.db`).
+ *
+ * @module
+ */
+import { createApp } from "./app.ts";
+
+Deno.serve({ hostname: "127.0.0.1", port: Number(Deno.env.get("PORT") ?? 3000) }, createApp());
