@@ -1,0 +1,392 @@
+/**
+ * Django's SessionMiddlewareTests, ported, plus the response-phase rules
+ * DESIGN.md adds (immutable responses, other Set-Cookie headers, Vary merging).
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { getSession, MemoryStore, withSession } from "../mod.ts";
+import { createClient, setCookies, sha256Hex, SpyStore } from "./helpers/jar.ts";
+
+describe("SessionMiddlewareTests", () => {
+  test("test_secure_session_cookie: cookie.secure adds Secure", async () => {
+    const client = createClient({ cookie: { secure: true } });
+    const { response } = await client.run((s) => s.set("hello", "world"));
+    expect(response.headers.getSetCookie()[0]).toMatch(/; Secure/);
+  });
+
+  test("test_httponly_session_cookie: HttpOnly by default, with SameSite=Lax, Path=/, Max-Age and Expires", async () => {
+    const client = createClient();
+    const { response } = await client.run((s) => s.set("hello", "world"));
+    const raw = response.headers.getSetCookie()[0]!;
+    expect(raw).toMatch(/^sessionid=[a-z0-9]{32}; /);
+    expect(raw).toMatch(/; HttpOnly/);
+    expect(raw).toMatch(/; SameSite=Lax/);
+    expect(raw).toMatch(/; Path=\//);
+    expect(raw).toMatch(/; Max-Age=1209600/);
+    expect(raw).toMatch(/; Expires=\w{3}, \d{2} \w{3} \d{4}/);
+    expect(raw).not.toMatch(/Secure/);
+  });
+
+  test("test_no_httponly_session_cookie: httpOnly false omits HttpOnly", async () => {
+    const client = createClient({ cookie: { httpOnly: false } });
+    const { response } = await client.run((s) => s.set("hello", "world"));
+    expect(response.headers.getSetCookie()[0]).not.toMatch(/HttpOnly/);
+  });
+
+  test("test_samesite_session_cookie: sameSite Strict and false", async () => {
+    const strict = createClient({ cookie: { sameSite: "Strict" } });
+    expect((await strict.run((s) => s.set("a", 1))).response.headers.getSetCookie()[0]).toMatch(/; SameSite=Strict/);
+    const none = createClient({ cookie: { sameSite: "None", secure: true } });
+    expect((await none.run((s) => s.set("a", 1))).response.headers.getSetCookie()[0]).toMatch(/; SameSite=None/);
+    const off = createClient({ cookie: { sameSite: false } });
+    expect((await off.run((s) => s.set("a", 1))).response.headers.getSetCookie()[0]).not.toMatch(/SameSite/);
+  });
+
+  test("test_session_save_on_500: no save and no cookie at status 500", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store });
+    const { response } = await client.run((s) => s.set("hello", "world"), 500);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(store.count("create") + store.count("update")).toBe(0);
+  });
+
+  test("test_session_save_on_5xx: no save and no cookie at status 503, Vary still sent", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store });
+    const { response } = await client.run((s) => s.set("hello", "world"), 503);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(response.headers.get("vary")).toBe("Cookie");
+    expect(store.count("create") + store.count("update")).toBe(0);
+  });
+
+  test("test_session_update_error_redirect: a save that finds its row gone gives 400 SessionInterrupted", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("hello", "world"));
+    const id = await sha256Hex(client.cookie()!);
+    const response = await client.request(async (request) => {
+      const session = await getSession(request);
+      await client.store.delete(id); // a concurrent logout
+      session.set("hello", "again");
+      return Response.redirect("http://localhost/next", 302);
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe(
+      "The request's session was deleted before the request completed. The user may have logged out in a concurrent request, for example.",
+    );
+    expect(response.headers.get("vary")).toBe("Cookie");
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sessionid=; Max-Age=0; /);
+    expect(await client.store.load(id)).toBeNull();
+    expect(client.cookie()).toBeUndefined();
+  });
+
+  test("test_session_delete_on_end: flush() expires the cookie with Max-Age=0 and the epoch", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("hello", "world"));
+    const { response } = await client.run((s) => s.flush());
+    const raw = response.headers.getSetCookie()[0]!;
+    expect(raw).toBe("sessionid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax");
+    expect(response.headers.get("vary")).toBe("Cookie");
+    expect(client.cookie()).toBeUndefined();
+  });
+
+  test("test_session_delete_on_end_with_custom_domain_and_path: the deletion keeps Domain, Path, SameSite, Secure, Partitioned", async () => {
+    const client = createClient({
+      cookie: { domain: ".example.local", path: "/example/", secure: true, sameSite: "None", partitioned: true },
+    });
+    await client.run((s) => s.set("hello", "world"));
+    const { response } = await client.run((s) => s.flush());
+    const raw = response.headers.getSetCookie()[0]!;
+    expect(raw).toMatch(/^sessionid=; Max-Age=0; /);
+    expect(raw).toMatch(/; Domain=\.example\.local/);
+    expect(raw).toMatch(/; Path=\/example\//);
+    expect(raw).toMatch(/; Expires=Thu, 01 Jan 1970 00:00:00 GMT/);
+    expect(raw).toMatch(/; Secure/);
+    expect(raw).toMatch(/; SameSite=None/);
+    expect(raw).toMatch(/; Partitioned/);
+  });
+
+  test("test_flush_empty_without_session_cookie_doesnt_set_cookie: no cookie, but Vary: Cookie", async () => {
+    const client = createClient();
+    const { response } = await client.run((s) => s.flush());
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(response.headers.get("vary")).toBe("Cookie");
+  });
+
+  test("test_empty_session_saved: a session emptied of data but with a key is saved as {} and its cookie re-sent", async () => {
+    const store = new MemoryStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("foo", "bar"));
+    const key = client.cookie()!;
+    const { response } = await client.run((s) => s.pop("foo"));
+    expect(setCookies(response)[0]!.value).toBe(key);
+    expect(response.headers.get("vary")).toBe("Cookie");
+    expect((await store.load(await sha256Hex(key)))!.data).toEqual({});
+  });
+
+  test("SESSION_SAVE_EVERY_REQUEST: the cookie is renewed on every response, even when the handler never asks", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store, saveEveryRequest: true });
+    await client.run((s) => s.set("a", 1));
+    store.reset();
+    const response = await client.request(() => new Response("untouched"));
+    expect(setCookies(response)[0]!.value).toBe(client.cookie());
+    expect(store.count("load")).toBe(1);
+    expect(store.count("update")).toBe(1);
+  });
+
+  test("SESSION_SAVE_EVERY_REQUEST: an empty session is never created", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store, saveEveryRequest: true });
+    const { response } = await client.run((s) => s.get("x"));
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(store.count("create")).toBe(0);
+  });
+
+  test("SESSION_EXPIRE_AT_BROWSER_CLOSE: the cookie has no Max-Age or Expires; the row still expires", async () => {
+    const store = new MemoryStore();
+    const client = createClient({ store, expireAtBrowserClose: true });
+    const before = Date.now();
+    const { response } = await client.run((s) => s.set("a", 1));
+    const raw = response.headers.getSetCookie()[0]!;
+    expect(raw).not.toMatch(/Max-Age|Expires/);
+    const record = await store.load(await sha256Hex(client.cookie()!));
+    expect(record!.expiresAt).toBeGreaterThanOrEqual(before + 1_209_600_000);
+  });
+});
+
+describe("withSession() response phase", () => {
+  test("withSession() leaves a response untouched when the handler never asked for the session", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("a", 1));
+    store.reset();
+    const response = await client.request(() => new Response("hi", { headers: { "x-a": "b" } }));
+    expect(response.headers.get("vary")).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(store.calls).toEqual([]);
+  });
+
+  test("withSession() leaves a bad cookie alone on a request that never opened the session", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store });
+    client.jar.set("sessionid", "garbage!");
+    const response = await client.request(() => new Response("hi"));
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(store.calls).toEqual([]);
+  });
+
+  test("withSession() expires a malformed cookie when the session was opened and stays empty", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store });
+    client.jar.set("sessionid", "garbage");
+    const { response } = await client.run((s) => s.get("x"));
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sessionid=; Max-Age=0/);
+    expect(store.calls).toEqual([]);
+  });
+
+  test("withSession() expires a cookie that names no live session when the session was opened", async () => {
+    const client = createClient();
+    client.jar.set("sessionid", "z".repeat(32));
+    const { response } = await client.run((s) => s.get("x"));
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sessionid=; Max-Age=0/);
+  });
+
+  test("withSession() only adds Vary when the session was read but not modified", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("a", 1));
+    store.reset();
+    const { response } = await client.run((s) => s.get("a"));
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(response.headers.get("vary")).toBe("Cookie");
+    expect(store.calls.map((c) => c.method)).toEqual(["load"]);
+  });
+
+  test("withSession() merges Vary without duplicating, keeps order and leaves * alone", async () => {
+    const cases: [string, string][] = [
+      ["Accept-Encoding", "Accept-Encoding, Cookie"],
+      ["accept-encoding, cookie", "accept-encoding, cookie"],
+      ["Accept, COOKIE", "Accept, COOKIE"],
+      ["*", "*"],
+      ["Accept, *", "Accept, *"],
+    ];
+    for (const [vary, expected] of cases) {
+      const client = createClient();
+      const response = await client.request(async (request) => {
+        (await getSession(request)).set("a", 1);
+        return new Response("x", { headers: { vary } });
+      });
+      expect(response.headers.get("vary")).toBe(expected);
+    }
+  });
+
+  test("withSession() appends Set-Cookie and keeps the handler's other cookies", async () => {
+    const client = createClient();
+    const response = await client.request(async (request) => {
+      (await getSession(request)).set("a", 1);
+      const headers = new Headers();
+      headers.append("set-cookie", "theme=dark; Path=/");
+      headers.append("set-cookie", "lang=en; Path=/");
+      return new Response("x", { headers });
+    });
+    const names = setCookies(response).map((c) => c.name);
+    expect(names).toEqual(["theme", "lang", "sessionid"]);
+  });
+
+  test("withSession() copies a Response.redirect() to set the cookie, keeping status and Location", async () => {
+    const client = createClient();
+    const response = await client.request(async (request) => {
+      (await getSession(request)).set("member_id", 1);
+      return Response.redirect("http://localhost/home", 303);
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("http://localhost/home");
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sessionid=[a-z0-9]{32};/);
+    // The redirect's target finds the session saved: the save finished before the response was returned.
+    expect((await client.run((s) => s.get("member_id"))).value).toBe(1);
+  });
+
+  describe("with a fetch() response from a local server", () => {
+    let server: Server;
+    let origin: string;
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        res.setHeader("content-type", "text/plain");
+        res.setHeader("set-cookie", "upstream=1; Path=/");
+        res.write("chunk one ");
+        setTimeout(() => res.end("chunk two"), 20);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    test("withSession() copies an immutable fetch() response, keeping status, headers and the body stream", async () => {
+      const client = createClient();
+      const response = await client.request(async (request) => {
+        (await getSession(request)).set("a", 1);
+        return fetch(origin);
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/plain");
+      expect(setCookies(response).map((c) => c.name)).toEqual(["upstream", "sessionid"]);
+      expect(response.headers.get("vary")).toBe("Cookie");
+      expect(await response.text()).toBe("chunk one chunk two");
+    });
+  });
+
+  test("withSession() returns the response only after the save finished", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inner = new MemoryStore();
+    let saved = false;
+    const store = {
+      load: (id: string) => inner.load(id),
+      create: async (id: string, record: Parameters<MemoryStore["create"]>[1]) => {
+        await gate;
+        saved = await inner.create(id, record);
+        return saved;
+      },
+      update: inner.update.bind(inner),
+      delete: inner.delete.bind(inner),
+    };
+    const client = createClient({ store });
+    let done = false;
+    const pending = client.run((s) => s.set("a", 1)).then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false);
+    release();
+    await pending;
+    expect(saved).toBe(true);
+  });
+
+  test("withSession() saves concurrent requests on one session without losing either change", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("base", 0));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        client.request(async (request) => {
+          const session = await getSession(request);
+          await new Promise((r) => setTimeout(r, Math.random() * 10));
+          session.set(`k${i}`, i);
+          return new Response("ok");
+        })
+      ),
+    );
+    const { value } = await client.run((s) => s.keys().sort());
+    expect(value).toEqual(["base", ...Array.from({ length: 20 }, (_, i) => `k${i}`)].sort());
+  });
+
+  test("withSession() sends only the changed keys in the patch", async () => {
+    const inner = new MemoryStore();
+    const patches: unknown[] = [];
+    const store = {
+      load: inner.load.bind(inner),
+      create: inner.create.bind(inner),
+      update: (id: string, patch: Parameters<MemoryStore["update"]>[1]) => {
+        patches.push(patch);
+        return inner.update(id, patch);
+      },
+      delete: inner.delete.bind(inner),
+    };
+    const client = createClient({ store });
+    await client.run((s) => s.update({ a: 1, b: 2, c: 3 }));
+    await client.run((s) => {
+      s.set("a", 10);
+      s.delete("b");
+    });
+    expect(patches).toEqual([{ set: { a: 10 }, unset: ["b"], expiresAt: expect.any(Number) }]);
+  });
+
+  test("withSession() re-saves every key after `modified = true` (a nested value was mutated)", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("cart", ["apple"]));
+    await client.run((s) => {
+      (s.get("cart") as string[]).push("pear");
+      s.modified = true;
+    });
+    expect((await client.run((s) => s.get("cart"))).value).toEqual(["apple", "pear"]);
+  });
+
+  test("withSession() does not save a mutated nested value without `modified = true` (as Django)", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("cart", ["apple"]));
+    await client.run((s) => {
+      (s.get("cart") as string[]).push("pear");
+    });
+    expect((await client.run((s) => s.get("cart"))).value).toEqual(["apple"]);
+  });
+
+  test("withSession() propagates a handler's error unchanged and saves nothing", async () => {
+    const store = new SpyStore();
+    const client = createClient({ store });
+    const boom = new Error("boom");
+    await expect(
+      client.request(async (request) => {
+        (await getSession(request)).set("a", 1);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(store.count("create")).toBe(0);
+  });
+
+  test("withSession() passes a 101 response through untouched", async () => {
+    const store = new MemoryStore();
+    const app = withSession(async (request: Request) => {
+      (await getSession(request)).get("x");
+      return { status: 101, headers: new Headers(), body: null } as unknown as Response;
+    }, { store });
+    const response = await app(new Request("http://localhost/ws"));
+    expect(response.status).toBe(101);
+    expect(response.headers.get("vary")).toBeNull();
+  });
+
+  test("withSession() passes undefined through (Bun's server.upgrade())", async () => {
+    const app = withSession(() => undefined, { store: new MemoryStore() });
+    expect(await app(new Request("http://localhost/"))).toBeUndefined();
+  });
+});
