@@ -24,6 +24,8 @@
 export { getSession, withSession } from "./src/with-session.ts";
 export type { CookieOptions, SameSite, SessionHandler, StoreFactory, WithSessionOptions } from "./src/with-session.ts";
 export { Session } from "./src/session.ts";
+export { openSession, revokeSessions } from "./src/open-session.ts";
+export type { OpenSessionOptions, RevokeOptions } from "./src/open-session.ts";
 export type { SessionData } from "./src/session.ts";
 export { SessionInterruptedError, SessionStoreError } from "./src/errors.ts";
 export type { AnySessionStore, CookieSessionStore, SessionPatch, SessionRecord, SessionStore } from "./src/store.ts";

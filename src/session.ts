@@ -103,6 +103,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+// Set by Session's static block: lets this module's functions read private state.
+let internals: { context(session: Session<any>): SessionContext; id(session: Session<any>): string | null };
+
 /**
  * A session: a dict-like store of JSON values that survives between requests.
  * Get one with `getSession(request)` inside a handler wrapped by
@@ -137,7 +140,11 @@ export class Session<Data extends SessionData = SessionData> {
   /** Flash keys set in this request (not visible until a later request). */
   #flashOut: Set<string> | undefined;
 
-  /** @internal Use `getSession(request)`. */
+  static {
+    internals = { context: (session) => session.#ctx, id: (session) => session.#id };
+  }
+
+  /** @internal Use `getSession(request)` or `openSession(key, options)`. */
   constructor(ctx: SessionContext, key: string | null, id: string | null, record: SessionRecord | null) {
     this.#ctx = ctx;
     this.#key = record ? key : null;
@@ -556,6 +563,16 @@ export class Session<Data extends SessionData = SessionData> {
     }
     return value;
   }
+}
+
+/** @internal The store and policy a session was opened with. */
+export function sessionContext(session: Session<any>): SessionContext {
+  return internals.context(session);
+}
+
+/** @internal The store id (SHA-256 of the key) of a session, or null. */
+export function sessionId(session: Session<any>): string | null {
+  return internals.id(session);
 }
 
 /** Runs a store call, wrapping any failure in a `SessionStoreError`. */

@@ -414,6 +414,8 @@ describe("public API", () => {
         "SessionInterruptedError",
         "SessionStoreError",
         "getSession",
+        "openSession",
+        "revokeSessions",
         "sessionMigrations",
         "withSession",
       ]
