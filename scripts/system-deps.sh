@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run before `npm test`: the suite drives a real PostgreSQL server and a real
+# Chromium, both Debian packages. Install whichever is missing when we can
+# (root with apt-get, as on CI); otherwise say exactly what to install.
+set -euo pipefail
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: installing ${need[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "system-deps: the tests need these Debian packages: ${need[*]}" >&2
+  echo "system-deps: install them (sudo apt-get install -y ${need[*]}) and run npm test again" >&2
+  exit 1
+fi
