@@ -132,7 +132,7 @@ export class TimestampSigner {
     this.#salt = salt;
     this.#compress = checkBoolean("compress", options.compress, true);
     this.#encrypt = checkBoolean("encrypt", options.encrypt, false);
-    const now = options.now ?? Date.now;
+    const now = options.now ?? (() => Date.now());
     if (typeof now !== "function") {
       throw new TypeError(`Cannot use now as it is not a function: received ${describe(now)}`);
     }

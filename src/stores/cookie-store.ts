@@ -96,7 +96,7 @@ export class CookieStore implements CookieSessionStore {
       throw new RangeError(`Cannot use maxCookieBytes as it is not a positive integer: received ${maxCookieBytes}`);
     }
     this.#maxCookieBytes = maxCookieBytes;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => Date.now());
     this.#signer = new TimestampSigner({
       secret: options.secret,
       salt: options.salt ?? "fetch-session.CookieStore",
