@@ -348,12 +348,14 @@ export class KyselyStore implements SessionStore {
     let sql = this.#updates.get(cacheKey);
     if (sql === undefined) {
       let data = `(case when json_valid(data) then (case json_type(data) when 'object' then data else '{}' end) else '{}' end)`;
-      if (unset.length > 0) {
-        data = `json_remove(${data}, ${unset.map((key) => sqlString(jsonPath(key))).join(", ")})`;
+      // SQLite functions take at most 127 arguments (SQLITE_MAX_FUNCTION_ARG): nest in chunks.
+      const paths = unset.map((key) => sqlString(jsonPath(key)));
+      for (let i = 0; i < paths.length; i += 100) {
+        data = `json_remove(${data}, ${paths.slice(i, i + 100).join(", ")})`;
       }
-      if (setKeys.length > 0) {
-        const pairs = setKeys.map((key, i) => `${sqlString(jsonPath(key))}, json(?1 -> '$[${i}]')`);
-        data = `json_set(${data}, ${pairs.join(", ")})`;
+      const pairs = setKeys.map((key, i) => `${sqlString(jsonPath(key))}, json(?1 -> '$[${i}]')`);
+      for (let i = 0; i < pairs.length; i += 50) {
+        data = `json_set(${data}, ${pairs.slice(i, i + 50).join(", ")})`;
       }
       sql = `update ${quoteIdentifier(this.#table)} set data = ${data}, expires_at = ?2 where id = ?3 and expires_at > ?4`;
       if (this.#updates.size >= MAX_CACHED_UPDATES) this.#updates.clear();
