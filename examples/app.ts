@@ -199,14 +199,14 @@ async function login(request: Request): Promise<Response> {
   await session.cycleKey();
   session.set("member_id", member.id);
   session.flash("message", `Welcome back, ${member.username}!`);
-  return Response.redirect(new URL("/", request.url), 303);
+  return Response.redirect(new URL("/", request.url).href, 303);
 }
 
 /** `POST /logout`: `flush()` deletes the stored session; the response expires the cookie. */
 async function logout(request: Request): Promise<Response> {
   const session = await getSession<AppSessionData>(request);
   await session.flush();
-  return Response.redirect(new URL("/", request.url), 303);
+  return Response.redirect(new URL("/", request.url).href, 303);
 }
 
 /** The member whose password matches, or `null`. Takes the same time for unknown usernames. */

@@ -56,8 +56,9 @@ async function tempDir(prefix: string): Promise<string> {
   return await mkdtemp(join(tmpdir(), `fetch-session-${prefix}-`));
 }
 
+/** Signals the child's whole process group (the runtime and anything it started). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -105,8 +106,19 @@ export async function startProcess(options: SpawnOptions): Promise<RunningServer
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  child.once("exit", () => live.delete(child));
+  let gone = false;
+  const exited = new Promise<void>((done) => {
+    const finish = () => {
+      gone = true;
+      live.delete(child);
+      done();
+    };
+    child.once("exit", finish);
+    child.once("error", (error) => {
+      output += `${error.message}\n`; // e.g. the runtime's binary is missing
+      finish();
+    });
+  });
   let stopped = false;
   const server: RunningServer = {
     name: options.name,
@@ -127,7 +139,7 @@ export async function startProcess(options: SpawnOptions): Promise<RunningServer
   let started = false;
   try {
     while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) break;
+      if (gone) break;
       if (await canConnect(port)) {
         started = true;
         break;
@@ -260,8 +272,9 @@ export async function startWorker(entry = "examples/worker.ts"): Promise<Running
   const miniflare = new Miniflare({
     host: "127.0.0.1",
     port,
-    modules: true,
-    script,
+    // Listed explicitly, as wrangler does: Miniflare's own module scan rejects the core's
+    // computed `import()` of the default store, which a Worker with its own store never runs.
+    modules: [{ type: "ESModule", path: join(ROOT, "examples", "worker.mjs"), contents: script }],
     compatibilityDate: config.compatibility_date,
     d1Databases: { DB: "fetch-session-example" },
     d1Persist: join(dir, "d1"),
@@ -274,8 +287,11 @@ export async function startWorker(entry = "examples/worker.ts"): Promise<Running
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await miniflare.dispose();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await miniflare.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   };
   try {
     const url = await miniflare.ready;
