@@ -67,7 +67,7 @@ export async function openSession<Data extends SessionData = SessionData>(
     return record === null ? null : new Session<Data>(ctx, key, null, record);
   }
   if (!isValidKey(key)) return null;
-  const id = await hashKey(key);
+  const id = hashKey(key);
   const record = await storeCall("load the session", () => store.load(id));
   if (record === null) return null;
   return new Session<Data>(ctx, key, id, record);

@@ -518,7 +518,7 @@ export class Session<Data extends SessionData = SessionData> {
     const record = this.#record();
     for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++) {
       const key = generateKey();
-      const id = await hashKey(key);
+      const id = hashKey(key);
       const created = await storeCall("create the session", () => store.create(id, record));
       if (created) {
         this.#key = key;

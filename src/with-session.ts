@@ -285,7 +285,7 @@ async function loadSession(state: RequestState): Promise<Session> {
     return new Session(ctx, value, null, checkRecord(record));
   }
   if (!isValidKey(value)) return new Session(ctx, null, null, null);
-  const id = await hashKey(value);
+  const id = hashKey(value);
   const record = await storeCall("load the session", () => store.load(id));
   return new Session(ctx, value, id, checkRecord(record));
 }
