@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createSessionMigrations } from "../../src/stores/schema.ts";
 import { freshTable, kyselyOpener, POSTGRES_CORRUPT } from "../helpers/kysely-harness.ts";
+import { multiprocessSuite } from "../helpers/multiprocess.ts";
 import { sessionOverSqlSuite } from "../helpers/session-sql-suite.ts";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
 import { storeConformance } from "../store-conformance.ts";
@@ -64,3 +65,5 @@ describe("KyselyStore on PostgreSQL", () => {
     expect(left.rows).toEqual([]);
   });
 });
+
+multiprocessSuite("one PostgreSQL database", () => ({ url: server.connectionString, table: freshTable() }));
