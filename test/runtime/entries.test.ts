@@ -25,19 +25,19 @@ describe("example entries type-check with their runtime's types", () => {
     const { code, output } = await run("tsc", ["--noEmit", "-p", "examples/tsconfig.worker.json"]);
     expect(output).toBe("");
     expect(code).toBe(0);
-  });
+  }, 60_000);
 
   it("examples/node.ts type-checks against @types/node alone (no Bun globals)", async () => {
     const { code, output } = await run("tsc", ["--noEmit", "-p", "examples/tsconfig.node.json"]);
     expect(output).toBe("");
     expect(code).toBe(0);
-  });
+  }, 60_000);
 
   it("examples/deno.ts passes deno check", async () => {
     const { code, output } = await run("deno", ["check", "examples/deno.ts"], { DENO_NO_UPDATE_CHECK: "1" });
     expect(output).not.toMatch(/error/i);
     expect(code).toBe(0);
-  });
+  }, 120_000); // a cold Deno cache takes a while
 });
 
 describe("examples/wrangler.jsonc", () => {
@@ -54,5 +54,5 @@ describe("examples/wrangler.jsonc", () => {
     } finally {
       await rm(outdir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
