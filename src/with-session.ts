@@ -229,10 +229,13 @@ let defaultStore: Promise<AnySessionStore> | undefined;
 /** The embedded libSQL store, loaded on first use so that bundles that pass a store never load native code. */
 function loadDefaultStore(): Promise<AnySessionStore> {
   defaultStore ??= (async () => {
-    const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-    const url = new URL(`./stores/libsql${extension}`, import.meta.url).href;
+    // A computed specifier, so bundlers leave it alone; undefined in workerd (which has no default store).
+    const here = (import.meta as { url?: string }).url;
+    let url = "./stores/libsql";
     let module: { createDefaultStore(): Promise<AnySessionStore> };
     try {
+      if (here === undefined) throw new TypeError("import.meta.url is not available in this runtime");
+      url = new URL(`./stores/libsql${here.endsWith(".ts") ? ".ts" : ".js"}`, here).href;
       module = await import(/* @vite-ignore */ url);
     } catch (error) {
       throw new TypeError(
