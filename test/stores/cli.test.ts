@@ -1,0 +1,121 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLibsqlStore } from "../../src/stores/libsql.ts";
+import { ROOT } from "../helpers/servers.ts";
+
+const exec = promisify(execFile);
+const BIN = join(ROOT, "node_modules", ".bin");
+const HOUR = 3_600_000;
+
+let dir: string;
+let dist: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "fetch-session-cli-"));
+  // `npm run build` into a private directory inside the repository, so that
+  // the compiled CLI resolves the packages in node_modules as the published one does.
+  dist = join(ROOT, "test", "artifacts", `cli-dist-${process.pid}`);
+  await exec(join(BIN, "tsc"), ["-p", "tsconfig.build.json", "--outDir", dist], { cwd: ROOT });
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dist) await rm(dist, { recursive: true, force: true });
+});
+
+/** Runs the CLI in a runtime; resolves its exit code and output, never rejects on a non-zero exit. */
+async function cli(runtime: "node" | "bun" | "deno", args: string[], env: Record<string, string> = {}) {
+  const [command, prefix] =
+    runtime === "node" ? [process.execPath, [join(dist, "src", "cli.js")]]
+    : runtime === "bun" ? [join(BIN, "bun"), ["src/cli.ts"]]
+    : [join(BIN, "deno"), ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", "--allow-sys", "src/cli.ts"]];
+  const childEnv: Record<string, string | undefined> = { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env };
+  if (!("SESSION_DATABASE_URL" in env)) delete childEnv.SESSION_DATABASE_URL;
+  try {
+    const { stdout, stderr } = await exec(command, [...prefix, ...args], { cwd: ROOT, env: childEnv, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    if (typeof e.code !== "number") throw error;
+    return { code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+/** A database with `expired` expired and `live` live sessions. */
+async function seed(name: string, expired: number, live: number, table = "sessions"): Promise<string> {
+  const url = `file:${join(dir, name)}`;
+  const store = await createLibsqlStore({ url, table });
+  try {
+    for (let i = 0; i < expired + live; i++) {
+      const id = i.toString(16).padStart(64, "0");
+      await store.create(id, { data: { i }, expiresAt: i < expired ? Date.now() - HOUR : Date.now() + HOUR });
+    }
+  } finally {
+    await store.db.destroy();
+  }
+  return url;
+}
+
+async function countRows(url: string, table = "sessions"): Promise<number> {
+  const store = await createLibsqlStore({ url, table });
+  try {
+    return (await store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+  } finally {
+    await store.db.destroy();
+  }
+}
+
+describe("fetch-session clearsessions", () => {
+  for (const runtime of ["node", "bun", "deno"] as const) {
+    it(`fetch-session clearsessions under ${runtime} deletes expired sessions in batches and prints the count`, async () => {
+      const url = await seed(`${runtime}.db`, 7, 2);
+      const result = await cli(runtime, ["clearsessions", "--url", url, "--batch-size", "3"]);
+      expect(result, result.stderr).toMatchObject({ code: 0, stdout: "Deleted 7 expired sessions.\n" });
+      expect(await countRows(url)).toBe(2);
+      const again = await cli(runtime, ["clearsessions", `--url=${url}`]);
+      expect(again.stdout).toBe("Deleted 0 expired sessions.\n");
+    });
+
+    it(`fetch-session clearsessions under ${runtime} exits 1 with a clear message when the database cannot be opened`, async () => {
+      const missing = await cli(runtime, ["clearsessions", "--url", `file:${join(dir, "missing.db")}`]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/cannot open the database .*missing\.db.* does not exist/);
+      const url = await seed(`${runtime}-table.db`, 1, 0);
+      const noTable = await cli(runtime, ["clearsessions", "--url", url, "--table", "other"]);
+      expect(noTable.code).toBe(1);
+      expect(noTable.stderr).toMatch(/table "other".*no such table: other/);
+      const notADatabase = join(dir, `${runtime}.txt`);
+      await import("node:fs/promises").then((fs) => fs.writeFile(notADatabase, "this is not a database ".repeat(100)));
+      const bad = await cli(runtime, ["clearsessions", "--url", `file:${notADatabase}`]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/not a database|file is (encrypted|not a database)/i);
+    });
+
+    it(`fetch-session under ${runtime} exits 2 with the usage for wrong arguments, and 0 for --help`, async () => {
+      const help = await cli(runtime, ["--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: fetch-session clearsessions/);
+      for (const args of [[], ["clearsessions"], ["clearsessions", "--url"], ["clearsessions", "--nope"], ["dropeverything"], ["clearsessions", "--url", "x", "--table", "a b"]]) {
+        const result = await cli(runtime, args);
+        expect(result.code, args.join(" ")).toBe(2);
+        expect(result.stderr, args.join(" ")).toMatch(/Usage: fetch-session clearsessions/);
+      }
+    });
+  }
+
+  it("fetch-session clearsessions reads SESSION_DATABASE_URL when --url is absent", async () => {
+    const url = await seed("env.db", 2, 1);
+    const result = await cli("node", ["clearsessions"], { SESSION_DATABASE_URL: url });
+    expect(result).toMatchObject({ code: 0, stdout: "Deleted 2 expired sessions.\n" });
+  });
+
+  it("the compiled CLI keeps its node shebang for the package's bin entry", async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
+    expect(pkg.bin["fetch-session"]).toBe("./dist/src/cli.js");
+    expect((await readFile(join(dist, "src", "cli.js"), "utf8")).split("\n")[0]).toBe("#!/usr/bin/env node");
+  });
+});
