@@ -69,7 +69,7 @@ const DEFAULT_COOKIE_NAME = "sessionid";
  *   const session = await getSession(request);
  *   session.set("visits", (session.get("visits") ?? 0) + 1);
  *   return new Response("ok");
- * }, { store: new CookieStore({ secret: [process.env.SESSION_SECRET!, process.env.OLD_SESSION_SECRET!] }) });
+ * }, { store: new CookieStore({ secret: [env.SESSION_SECRET, env.OLD_SESSION_SECRET] }) });
  * ```
  */
 export class CookieStore implements CookieSessionStore {
