@@ -18,6 +18,8 @@ export interface SessionContext {
   readonly expireAtBrowserClose: boolean;
   /** Largest serialised session accepted at save, in bytes. */
   readonly maxDataBytes: number;
+  /** The session cookie's name (a cookie store counts it in the 4096-byte limit). */
+  readonly cookieName?: string;
 }
 
 const EXPIRY = "_expiry";
@@ -468,7 +470,8 @@ export class Session<Data extends SessionData = SessionData> {
     const store = this.#ctx.store;
     if (isCookieStore(store)) {
       const record = this.#record();
-      this.#key = await storeCall("encode the session cookie", () => store.encode(record));
+      // Not a store failure: encoding is local, and its errors (RangeError: too large for a cookie) are the caller's to fix.
+      this.#key = await store.encode(record, this.#ctx.cookieName);
       this.#storedExpiresAt = record.expiresAt;
       this.#dirty.clear();
       return;

@@ -63,8 +63,11 @@ export interface CookieSessionStore {
   readonly kind: "cookie";
   /** Verifies and decodes a cookie value; `null` for anything forged, expired or malformed. Never throws. */
   decode(value: string, maxAgeSeconds: number): Promise<SessionRecord | null>;
-  /** Encodes a record into a cookie value; throws when the result would be too large for a cookie. */
-  encode(record: SessionRecord): Promise<string>;
+  /**
+   * Encodes a record into a cookie value; throws a `RangeError` when the cookie
+   * (`cookieName` plus the value) would be too large for browsers.
+   */
+  encode(record: SessionRecord, cookieName?: string): Promise<string>;
 }
 
 /** Any store `withSession` accepts. */

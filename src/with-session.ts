@@ -220,7 +220,7 @@ function configure(options: WithSessionOptions<unknown[]> | undefined): Config {
     cookie: attributes,
     saveEveryRequest,
     refreshAfterMs,
-    ctx: Object.freeze({ maxAge, expireAtBrowserClose, maxDataBytes }),
+    ctx: Object.freeze({ maxAge, expireAtBrowserClose, maxDataBytes, cookieName: name }),
   });
 }
 
@@ -392,12 +392,20 @@ function interrupted(state: RequestState, response: Response): Response {
 async function respond(state: RequestState, response: Response): Promise<Response> {
   const config = state.config;
   let pending = state.session;
+  const openedByHandler = pending !== undefined;
   if (pending === undefined) {
     // Untouched: no store call, no header change. With saveEveryRequest an incoming cookie is renewed.
     if (!config.saveEveryRequest || incomingCookie(state) === null) return response;
     pending = openSession(state);
   }
-  const session = await pending;
+  let session: Session;
+  try {
+    session = await pending;
+  } catch (error) {
+    // The handler got this SessionStoreError from getSession() and answered anyway (e.g. a 503): keep its response.
+    if (openedByHandler) return response;
+    throw error;
+  }
   const cookieCameIn = incomingCookie(state) !== null;
   const accessed = session.accessed;
   const modified = session.modified;
