@@ -484,9 +484,25 @@ function isResponse(value: unknown): value is Response {
   );
 }
 
-/** On a WebSocket upgrade, changes to an existing session are saved; no cookie can be sent. */
+/**
+ * On a WebSocket upgrade, changes to an existing session are saved; no cookie
+ * can be sent. The upgrade goes through whatever happens to the session: the
+ * socket is already open (Bun) or the 101 is all that can be returned.
+ */
 async function saveUpgrade(state: RequestState): Promise<void> {
   if (state.session === undefined) return;
-  const session = await state.session;
-  if (session.modified && session.key !== null && !isCookieStore(state.store!)) await session.save();
+  let session: Session;
+  try {
+    session = await state.session;
+  } catch {
+    return; // the handler got this load error from getSession() and upgraded anyway
+  }
+  if (!session.modified || session.key === null || isCookieStore(state.store!)) return;
+  try {
+    await session.save();
+  } catch (error) {
+    // A session deleted meanwhile (a concurrent logout) stays deleted.
+    if (error instanceof SessionInterruptedError) return;
+    throw error;
+  }
 }
