@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLibsqlStore } from "../../src/stores/libsql.ts";
+import { startHranaServer } from "../helpers/hrana-server.ts";
 import { ROOT } from "../helpers/servers.ts";
 
 const exec = promisify(execFile);
@@ -111,6 +112,30 @@ describe("fetch-session clearsessions", () => {
     const url = await seed("env.db", 2, 1);
     const result = await cli("node", ["clearsessions"], { SESSION_DATABASE_URL: url });
     expect(result).toMatchObject({ code: 0, stdout: "Deleted 2 expired sessions.\n" });
+  });
+
+  it("fetch-session clearsessions works on a remote libSQL URL with --auth-token, and exits 1 with a wrong token", async () => {
+    const server = await startHranaServer(join(dir, "remote.db"), "secret");
+    try {
+      const store = await createLibsqlStore({ url: server.url, authToken: "secret" });
+      try {
+        for (let i = 0; i < 4; i++) {
+          await store.create(i.toString(16).padStart(64, "0"), { data: {}, expiresAt: Date.now() + (i < 3 ? -HOUR : HOUR) });
+        }
+      } finally {
+        await store.db.destroy();
+      }
+      for (const runtime of ["node", "bun"] as const) {
+        const wrong = await cli(runtime, ["clearsessions", "--url", server.url, "--auth-token", "nope"]);
+        expect(wrong.code, runtime).toBe(1);
+        expect(wrong.stderr, runtime).toMatch(/cannot (open the database|clear sessions in) http:\/\/127\.0\.0\.1:\d+.*(401|Unauthorized)/s);
+        expect(wrong.stderr).not.toContain("nope");
+      }
+      const result = await cli("bun", ["clearsessions", "--url", server.url], { SESSION_DATABASE_AUTH_TOKEN: "secret" });
+      expect(result, result.stderr).toMatchObject({ code: 0, stdout: "Deleted 3 expired sessions.\n" });
+    } finally {
+      await server.close();
+    }
   });
 
   it("the compiled CLI keeps its node shebang for the package's bin entry", async () => {
