@@ -33,6 +33,6 @@ export { MemoryStore } from "./src/stores/memory-store.ts";
 export type { MemoryStoreOptions } from "./src/stores/memory-store.ts";
 export { KyselyStore } from "./src/stores/kysely-store.ts";
 export type { KyselyStoreOptions } from "./src/stores/kysely-store.ts";
-export { sessionMigrations } from "./src/stores/schema.ts";
+export { createSessionMigrations, sessionMigrations } from "./src/stores/schema.ts";
 export { CookieStore } from "./src/stores/cookie-store.ts";
 export type { CookieStoreOptions } from "./src/stores/cookie-store.ts";

@@ -413,6 +413,7 @@ describe("public API", () => {
         "Session",
         "SessionInterruptedError",
         "SessionStoreError",
+        "createSessionMigrations",
         "getSession",
         "openSession",
         "revokeSessions",

@@ -8,9 +8,13 @@ import { ROOT } from "../helpers/servers.ts";
 const exec = promisify(execFile);
 const OUT = join(ROOT, "test", "artifacts", `docs-stores-${process.pid}`);
 
-/** The ```ts blocks of docs/stores.md, in order. */
+/** The ```ts blocks of the README's stores section ("## Where sessions live" up to the next "## "), in order. */
 async function snippets(): Promise<string[]> {
-  const text = await readFile(join(ROOT, "docs", "stores.md"), "utf8");
+  const readme = await readFile(join(ROOT, "README.md"), "utf8");
+  const start = readme.indexOf("## Where sessions live");
+  expect(start).toBeGreaterThan(-1);
+  const end = readme.indexOf("\n## ", start + 3);
+  const text = readme.slice(start, end === -1 ? undefined : end);
   return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
 }
 
@@ -51,15 +55,15 @@ afterAll(async () => {
   await rm(OUT, { recursive: true, force: true });
 });
 
-describe("docs/stores.md", () => {
-  it("docs/stores.md has a TypeScript snippet for libSQL, a remote URL, D1, PostgreSQL, bun:sqlite, node:sqlite and migrations", async () => {
+describe("README stores section", () => {
+  it("the README's stores section has a TypeScript snippet for libSQL, a remote URL, D1, PostgreSQL, bun:sqlite, node:sqlite and migrations", async () => {
     const all = (await snippets()).join("\n");
     for (const needle of ["createLibsqlStore", "authToken", "D1Dialect", "PostgresDialect", "bun:sqlite", "node:sqlite", "sessionMigrations", "clearExpired", "scheduled"]) {
       expect(all, needle).toContain(needle);
     }
   });
 
-  it("every TypeScript snippet in docs/stores.md type-checks against the package", async () => {
+  it("every TypeScript snippet in the README's stores section type-checks against the package", async () => {
     const blocks = await snippets();
     await mkdir(OUT, { recursive: true });
     const worker: string[] = [];
