@@ -459,21 +459,42 @@ async function respond(state: RequestState, response: Response): Promise<Respons
  * ```
  */
 export function withSession<Rest extends unknown[], Result extends Response | undefined | void>(
+  handler: SessionHandler<Rest, Promise<Result>>,
+  options?: WithSessionOptions<Rest>,
+): (request: Request, ...rest: Rest) => Promise<Result>;
+export function withSession<Rest extends unknown[], Result extends Response | undefined | void>(
   handler: SessionHandler<Rest, Result | Promise<Result>>,
   options?: WithSessionOptions<Rest>,
-): (request: Request, ...rest: Rest) => Promise<Result> {
+): (request: Request, ...rest: Rest) => Result | Promise<Result>;
+export function withSession<Rest extends unknown[], Result extends Response | undefined | void>(
+  handler: SessionHandler<Rest, Result | Promise<Result>>,
+  options?: WithSessionOptions<Rest>,
+): (request: Request, ...rest: Rest) => Result | Promise<Result> {
   if (typeof handler !== "function") throw typeError("handler", "a function", handler);
   const config = configure(options as WithSessionOptions<unknown[]> | undefined);
-  return async function sessionHandler(request: Request, ...rest: Rest): Promise<Result> {
+
+  function finish(state: RequestState, response: Result): Result | Promise<Result> {
+    // Untouched: the handler's result, as it returned it (no store call, no header change, no extra tick).
+    if (state.session === undefined && !config.saveEveryRequest) return response;
+    // Bun's server.upgrade() leaves nothing to return; a 101 cannot be copied or given headers.
+    if (!isResponse(response) || response.status === 101) return saveUpgrade(state).then(() => response);
+    return respond(state, response) as Promise<Result>;
+  }
+
+  return function sessionHandler(request: Request, ...rest: Rest): Result | Promise<Result> {
     const state: RequestState = { config, request, rest, cookie: undefined, session: undefined, store: undefined };
     states.set(request, state);
-    const response = await handler(request, ...rest);
-    // Bun's server.upgrade() leaves nothing to return; a 101 cannot be copied or given headers.
-    if (!isResponse(response) || response.status === 101) {
-      await saveUpgrade(state);
-      return response;
+    let result: Result | Promise<Result>;
+    try {
+      result = handler(request, ...rest);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return (await respond(state, response)) as Result;
+    // A handler that answered synchronously keeps Bun's and Deno's fast path for synchronous responses.
+    if (typeof (result as Promise<Result> | undefined)?.then === "function") {
+      return (result as Promise<Result>).then((response) => finish(state, response));
+    }
+    return finish(state, result as Result);
   };
 }
 

@@ -167,6 +167,23 @@ describe("withSession() response phase", () => {
     expect(store.calls).toEqual([]);
   });
 
+  test("withSession() returns a synchronous handler's untouched response synchronously, as the same object", () => {
+    const response = new Response("hi");
+    const app = withSession(() => response, { store: new MemoryStore() });
+    const result = app(new Request("http://localhost/", { headers: { cookie: "sessionid=" + "a".repeat(32) } }));
+    expect(result).toBe(response);
+  });
+
+  test("withSession() turns a synchronous throw into a rejection with the same error", async () => {
+    const boom = new Error("boom");
+    const app = withSession((): Response => {
+      throw boom;
+    }, { store: new MemoryStore() });
+    const result = app(new Request("http://localhost/"));
+    expect(result).toBeInstanceOf(Promise);
+    await expect(result).rejects.toBe(boom);
+  });
+
   test("withSession() leaves a bad cookie alone on a request that never opened the session", async () => {
     const store = new SpyStore();
     const client = createClient({ store });

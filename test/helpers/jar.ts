@@ -55,7 +55,7 @@ export function setCookies(response: Response): SetCookieSeen[] {
 }
 
 export interface Client {
-  readonly app: (request: Request) => Promise<Response>;
+  readonly app: (request: Request) => Response | Promise<Response>;
   readonly store: SessionStore;
   readonly jar: Map<string, string>;
   /** Sends a request through the wrapped app with the jar's cookies. */
