@@ -14,17 +14,18 @@
 //   --duration <s>       seconds per wrk run (default 3)
 //   --rounds <n>         rounds (default 5)
 //   --connections <n>    wrk connections (default 32)
-//   --warmup <s>         warm-up seconds per configuration and scenario (default 1)
+//   --warmup <s>         warm-up seconds per configuration and scenario (default 0.5)
+//   --proto              also run the prototype configurations (kind "proto": proposed core changes)
 //   --only <ids>         comma-separated configuration ids (bare ones are always kept)
 //   --rows <n>           rows for the scale runs (default 1000000)
 //   --no-scale           skip the scale and clearExpired runs
 //   --scale-only         only the scale and clearExpired runs
 //   --report             rebuild RESULTS.md and results.svg from bench/tmp/results.json
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -49,7 +50,7 @@ const opts = {
   duration: Number(option("duration", quick ? 1 : 3)),
   rounds: Number(option("rounds", quick ? 1 : 5)),
   connections: Number(option("connections", 32)),
-  warmup: Number(option("warmup", quick ? 0 : 1)),
+  warmup: Number(option("warmup", quick ? 0 : 0.5)),
   rows: Number(option("rows", quick ? 20_000 : 1_000_000)),
   only: option("only", "")
     .split(",")
@@ -57,6 +58,7 @@ const opts = {
     .filter(Boolean),
   scale: !argv.includes("--no-scale"),
   main: !argv.includes("--scale-only"),
+  proto: argv.includes("--proto"),
 };
 
 // ---------------------------------------------------------------- configurations
@@ -67,6 +69,7 @@ const CONFIGS = [
   { id: "bun-bare", label: "Bun.serve, bare", runtime: "bun", script: "bare.mjs", kind: "bare", scenarios: ["bare"] },
   { id: "minimal", label: "minimal: hand-written, libSQL", runtime: "bun", script: "minimal.mjs", db: true, kind: "floor", family: "sql", scenarios: SESSION },
   { id: "fs-libsql", label: "fetch-session KyselyStore, libSQL", runtime: "bun", script: "fs.mjs", env: { STORE: "libsql" }, db: true, kind: "ours", family: "sql", scenarios: ALL, counted: true },
+  { id: "fs-libsql-direct", label: "prototype: KyselyStore, libSQL, cached statements", runtime: "bun", script: "fs.mjs", env: { STORE: "libsql-direct" }, db: true, kind: "proto", family: "sql", scenarios: SESSION, counted: true },
   { id: "fs-memory", label: "fetch-session MemoryStore", runtime: "bun", script: "fs.mjs", env: { STORE: "memory" }, kind: "ours", family: "memory", scenarios: ALL },
   { id: "fs-cookie", label: "fetch-session CookieStore", runtime: "bun", script: "fs.mjs", env: { STORE: "cookie" }, kind: "ours", family: "cookie", scenarios: ALL },
   { id: "rr-libsql", label: "React Router createSessionStorage, libSQL", runtime: "bun", script: "react-router.mjs", env: { STORE: "libsql" }, db: true, kind: "peer", family: "sql", scenarios: SESSION, counted: true },
@@ -146,23 +149,39 @@ function checkTools() {
   }
 }
 
-/** Bundles a server for Node (TypeScript imports), with npm packages left external. */
+/**
+ * Prepares a server for Node 20, which cannot run TypeScript: mod.ts, src/**
+ * and bench/{servers,proto} are transpiled file by file (esbuild, types
+ * stripped) into bench/tmp/node with the same layout, relative `.ts` imports
+ * renamed `.js`. Files stay separate, so profiles name the real source files;
+ * npm packages resolve from bench/tmp upwards (bench/node_modules, then the root's).
+ */
+let transpiled = false;
 async function bundle(config) {
-  const require = createRequire(join(ROOT, "package.json"));
-  const esbuild = require("esbuild");
-  const outfile = join(TMP, `${config.id}.mjs`);
-  await esbuild.build({
-    entryPoints: [join(SERVERS, config.script)],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    logLevel: "error",
-  });
-  // Externals resolve from bench/tmp: bench/node_modules, then the root's.
-  return outfile;
+  const out = join(TMP, "node");
+  if (!transpiled) {
+    const require = createRequire(join(ROOT, "package.json"));
+    const esbuild = require("esbuild");
+    const rewrite = (code) => code.replace(/(from\s*|import\s*\(\s*)(["'])(\.{1,2}\/[^"']+)\.ts\2/g, "$1$2$3.js$2");
+    const files = ["mod.ts"];
+    const walk = (dir) => {
+      for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+        const rel = join(dir, entry.name);
+        if (entry.isDirectory()) walk(rel);
+        else if (/\.(ts|mjs)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) files.push(rel);
+      }
+    };
+    for (const dir of ["src", "bench/servers", "bench/proto"]) walk(dir);
+    for (const file of files) {
+      const source = readFileSync(join(ROOT, file), "utf8");
+      const code = file.endsWith(".ts") ? esbuild.transformSync(source, { loader: "ts", format: "esm", target: "node20", sourcefile: file }).code : source;
+      const target = join(out, file.replace(/\.ts$/, ".js"));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, rewrite(code));
+    }
+    transpiled = true;
+  }
+  return join(out, "bench", "servers", config.script);
 }
 
 /** Starts a server and resolves its port once it prints READY. */
@@ -402,7 +421,9 @@ function machine() {
 
 // ---------------------------------------------------------------- the runs
 async function runMain(results) {
-  const configs = CONFIGS.filter((c) => c.kind === "bare" || opts.only.length === 0 || opts.only.includes(c.id));
+  const configs = CONFIGS.filter(
+    (c) => c.kind === "bare" || (opts.only.length === 0 ? c.kind !== "proto" || opts.proto : opts.only.includes(c.id)),
+  );
   const pool = {}; // config id -> cookie file
   const servers = {};
   log(`Starting ${configs.length} servers...`);
@@ -579,10 +600,24 @@ function targets(results, s) {
     const v = s.cell(CONFIGS.find((c) => c.id === id), "untouched").ratioBare;
     add(`\`untouched\` >= 0.97 x bare (${id})`, fmtRatio(v), v >= 0.97);
   }
+  if (present("fs-node-libsql") && present("srvx-bare")) {
+    const v = median(
+      results.runs
+        .filter((r) => r.config === "fs-node-libsql" && r.scenario === "untouched")
+        .map((r) => r.rps / results.runs.find((x) => x.config === "srvx-bare" && x.round === r.round).rps),
+    );
+    add("`untouched` on Node x srvx bare (same adapter)", fmtRatio(v), v >= 0.97, "the target names Bun; shown for Node");
+  }
   if (present("fs-libsql") && present("minimal")) {
     for (const scenario of ["read", "write", "new"]) {
       const v = s.ratioTo("fs-libsql", "minimal", scenario);
       add(`\`${scenario}\` >= 0.90 x minimal (libSQL)`, fmtRatio(v), v >= 0.9, scenario === "new" ? "not a target; shown for reference" : "");
+    }
+  }
+  if (present("fs-libsql-direct") && present("minimal")) {
+    for (const scenario of ["read", "write", "new"]) {
+      const v = s.ratioTo("fs-libsql-direct", "minimal", scenario);
+      add(`prototype (cached statements): \`${scenario}\` x minimal`, fmtRatio(v), v >= 0.9, "prototype of a proposed change, not the shipped store");
     }
   }
   const versus = [
@@ -629,7 +664,7 @@ function targets(results, s) {
 function svgChart(results, s) {
   const scenarios = ["bare", ...ALL];
   const present = CONFIGS.filter((c) => results.runs.some((r) => r.config === c.id));
-  const colors = { bare: "#9e9e9e", floor: "#607d8b", ours: "#2e7d32", peer: "#ef6c00" };
+  const colors = { bare: "#9e9e9e", floor: "#607d8b", ours: "#2e7d32", proto: "#81c784", peer: "#ef6c00" };
   const rowH = 16;
   const labelW = 330;
   const barW = 440;
@@ -653,8 +688,8 @@ function svgChart(results, s) {
     }
     y += 10;
   }
-  const legend = Object.entries({ bare: "bare handler", floor: "hand-written floor", ours: "fetch-session", peer: "peer library" })
-    .map(([kind, text], i) => `<rect x="${labelW + i * 120}" y="8" width="10" height="10" fill="${colors[kind]}"/><text x="${labelW + i * 120 + 14}" y="17" font-size="11">${text}</text>`)
+  const legend = Object.entries({ bare: "bare handler", floor: "hand-written floor", ours: "fetch-session", proto: "prototype", peer: "peer library" })
+    .map(([kind, text], i) => `<rect x="${labelW - 60 + i * 105}" y="8" width="10" height="10" fill="${colors[kind]}"/><text x="${labelW - 60 + i * 105 + 14}" y="17" font-size="11">${text}</text>`)
     .join("");
   const title = `<text x="8" y="17" font-size="13" font-weight="bold">requests/s (median of ${opts.rounds > 0 ? Math.max(...results.runs.map((r) => r.round)) + 1 : "?"} rounds)</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" viewBox="0 0 ${width} ${y + 10}" font-family="system-ui, sans-serif">
@@ -778,8 +813,13 @@ async function main() {
   log(`Done in ${results.minutes.toFixed(1)} min. Wrote bench/RESULTS.md, bench/results.svg and bench/tmp/results.json`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  cleanupChildren();
-  process.exit(1);
-});
+// Helpers for bench/profile.mjs.
+export { CONFIGS, TMP, bundle, checkTools, seed, startServer, stopServer, wrk };
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error(error);
+    cleanupChildren();
+    process.exit(1);
+  });
+}

@@ -1,14 +1,28 @@
 // fetch-session, on Bun (run directly) or Node (bundled by run.mjs, served through srvx).
 // STORE=libsql (KyselyStore on a libSQL file at DB, via createLibsqlStore) | memory | cookie
-import { getSession, withSession, MemoryStore, CookieStore } from "../../mod.ts";
+import { sql } from "kysely";
+// FS_MOD: another copy of mod.ts (a prototype of a core change); default: this repository's.
+const { getSession, withSession, CookieStore, KyselyStore, MemoryStore } = process.env.FS_MOD
+  ? await import(process.env.FS_MOD)
+  : await import("../../mod.ts");
 import { createLibsqlStore } from "../../src/stores/libsql.ts";
-import { DB, SECRET, cleanups, notFound, serveFetch, stats, withStats } from "./common.mjs";
+import { DB, PRAGMAS, SECRET, cleanups, notFound, serveFetch, stats, withStats } from "./common.mjs";
 
 const kind = process.env.STORE ?? "libsql";
 let store;
 const admin = {};
-if (kind === "libsql") {
-  store = await createLibsqlStore({ url: `file:${DB}` });
+if (kind === "libsql" || kind === "libsql-direct") {
+  if (kind === "libsql") {
+    store = await createLibsqlStore({ url: `file:${DB}` });
+  } else {
+    // PROTOTYPE: the same KyselyStore on a dialect with cached prepared statements (bench/proto).
+    const { Kysely } = await import("kysely");
+    const { DirectLibsqlDialect } = await import("../proto/libsql-direct-dialect.mjs");
+    const db = new Kysely({ dialect: new DirectLibsqlDialect(DB) });
+    for (const pragma of PRAGMAS) await sql.raw(pragma).execute(db);
+    store = new KyselyStore({ db, dialect: "sqlite" });
+    await store.createSchema();
+  }
   // Count every statement the store runs. With CLEAR_YIELD=1 (a prototype of a
   // proposed change to KyselyStore.clearExpired), every clearExpired batch first
   // yields to the event loop, so that pending requests run between batches.
