@@ -35,6 +35,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from "kysely";
+import Database from "libsql";
 import { KyselyStore } from "./kysely-store.ts";
 
 /** Options for {@link LibsqlDialect}: a client you made, or a URL to make one from. */
@@ -55,9 +56,13 @@ export type LibsqlDialectConfig =
  * (embedded files and `:memory:`) and any runtime with `fetch` (remote URLs,
  * with a client from `@libsql/client/web`).
  *
- * Embedded databases run one statement at a time on one connection (the
- * client executes them synchronously anyway); Kysely transactions use the
- * client's `transaction()`, so they also work on remote servers.
+ * A `{ url }` of an embedded database (`file:` or `:memory:`) runs on the
+ * native `libsql` engine directly (the one `@libsql/client` wraps), on one
+ * connection with each statement prepared once: about twice the throughput
+ * of going through the client, which prepares every statement on every call.
+ * Remote URLs and a `{ client }` you pass go through `@libsql/client`; there,
+ * Kysely transactions use the client's `transaction()`, so they also work on
+ * remote servers.
  *
  * @example
  * ```ts
@@ -90,6 +95,7 @@ export class LibsqlDialect implements Dialect {
   createDriver(): Driver {
     const config = this.#config;
     if ("client" in config) return new LibsqlDriver(config.client, false);
+    if (isLocal(config.url)) return new NativeLibsqlDriver(localPath(config.url));
     return new LibsqlDriver(openClient(config.url, config.authToken), true);
   }
 
@@ -199,6 +205,146 @@ class LibsqlConnection implements DatabaseConnection {
   }
 }
 
+/** How long a statement waits for another process's lock on the file, in milliseconds. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Prepared statements kept per connection; past this many distinct SQL texts the cache starts over. */
+const MAX_CACHED_STATEMENTS = 256;
+
+/**
+ * Embedded databases (`file:` and `:memory:`) through the native `libsql`
+ * engine that `@libsql/client` itself wraps, with each statement prepared
+ * once and reused. The client prepares every statement on every call and
+ * rebuilds every row; on a session read that was 60-80% of the CPU
+ * (bench/PROFILE.md), and going direct roughly doubles reads and writes.
+ *
+ * One connection; statements run synchronously, so the lock is free whenever
+ * no transaction holds it and costs no promise then.
+ */
+class NativeLibsqlDriver implements Driver {
+  readonly #path: string;
+  #connection: NativeLibsqlConnection | undefined;
+  #locked = false;
+  readonly #waiters: (() => void)[] = [];
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async init(): Promise<void> {
+    // A busy timeout from the first statement on, so that opening a file another process is writing waits.
+    this.#connection = new NativeLibsqlConnection(new Database(this.#path, { timeout: BUSY_TIMEOUT_MS }));
+  }
+
+  acquireConnection(): Promise<DatabaseConnection> {
+    const connection = this.#connection!;
+    if (!this.#locked) {
+      this.#locked = true;
+      return Promise.resolve(connection);
+    }
+    return new Promise<void>((resolve) => this.#waiters.push(resolve)).then(() => connection);
+  }
+
+  async releaseConnection(): Promise<void> {
+    const next = this.#waiters.shift();
+    if (next === undefined) this.#locked = false;
+    else next(); // hand the lock over without releasing it
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as NativeLibsqlConnection).exec("begin immediate");
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as NativeLibsqlConnection).exec("commit");
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as NativeLibsqlConnection).exec("rollback");
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as NativeLibsqlConnection).exec(`savepoint ${quote(name)}`);
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as NativeLibsqlConnection).exec(`rollback to ${quote(name)}`);
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as NativeLibsqlConnection).exec(`release ${quote(name)}`);
+  }
+
+  async destroy(): Promise<void> {
+    this.#connection?.close();
+    this.#connection = undefined;
+  }
+}
+
+interface CachedStatement {
+  statement: Database.Statement;
+  reader: boolean;
+}
+
+class NativeLibsqlConnection implements DatabaseConnection {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, CachedStatement>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  exec(sql: string): void {
+    this.#db.exec(sql);
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  #prepare(sql: string): CachedStatement {
+    let cached = this.#statements.get(sql);
+    if (cached === undefined) {
+      const statement = this.#db.prepare(sql);
+      cached = { statement, reader: statement.reader };
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
+      this.#statements.set(sql, cached);
+    }
+    return cached;
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const { statement, reader } = this.#prepare(query.sql);
+    const parameters = bindable(query.parameters);
+    if (reader) return { rows: statement.all(parameters) as R[] };
+    const info = statement.run(parameters);
+    return { rows: [], numAffectedRows: BigInt(info.changes), insertId: BigInt(info.lastInsertRowid) };
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize = 100): AsyncIterableIterator<QueryResult<R>> {
+    const { rows } = await this.executeQuery<R>(query);
+    for (let i = 0; i < rows.length; i += chunkSize) yield { rows: rows.slice(i, i + chunkSize) };
+  }
+}
+
+/** SQLite has no booleans: bind them as 1 and 0, as `@libsql/client` does. */
+function bindable(parameters: readonly unknown[]): unknown[] {
+  for (let i = 0; i < parameters.length; i++) {
+    if (typeof parameters[i] === "boolean") return parameters.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p));
+  }
+  return parameters as unknown[];
+}
+
+/** The file path of a local URL: `file:a.db`, `file:///abs/a.db`, `:memory:` or a bare path. */
+function localPath(url: string): string {
+  if (isMemory(url)) return ":memory:";
+  if (url.startsWith("file://")) return decodeURIComponent(new URL(url).pathname);
+  const path = url.startsWith("file:") ? url.slice("file:".length) : url;
+  const query = path.indexOf("?");
+  return query === -1 ? path : path.slice(0, query);
+}
+
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
   #release: (() => void)[] = [];
@@ -259,9 +405,9 @@ export async function openLibsqlDatabase(options: Omit<LibsqlStoreOptions, "tabl
   const db = new Kysely<any>({ dialect: new LibsqlDialect(authToken === undefined ? { url } : { url, authToken }) });
   if (isLocal(url) && !isMemory(url)) {
     try {
+      await db.executeQuery(CompiledQuery.raw(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`));
       await db.executeQuery(CompiledQuery.raw("pragma journal_mode = wal"));
       await db.executeQuery(CompiledQuery.raw("pragma synchronous = normal"));
-      await db.executeQuery(CompiledQuery.raw("pragma busy_timeout = 5000"));
     } catch (error) {
       await db.destroy();
       throw error;
