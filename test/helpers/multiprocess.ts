@@ -42,8 +42,11 @@ export function multiprocessSuite(name: string, target: () => { url: string; tab
 
     it(`a session created through one Bun process on ${name} is read and changed through another, and survives a restart`, async () => {
       const { url, table } = target();
-      const [a, b] = await Promise.all([startFixture(url, table, "A"), startFixture(url, table, "B")]);
-      servers.push(a, b);
+      // Both start at once (racing to create the schema); whichever started is stopped by afterEach, even if the other failed.
+      const started = await Promise.allSettled([startFixture(url, table, "A"), startFixture(url, table, "B")]);
+      for (const result of started) if (result.status === "fulfilled") servers.push(result.value);
+      for (const result of started) if (result.status === "rejected") throw result.reason;
+      const [a, b] = servers as [RunningServer, RunningServer];
       const created = await call(a, "/set?k=user&v=alice", null);
       expect(created.status, a.output()).toBe(200);
       const cookie = created.cookie!;
