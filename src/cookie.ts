@@ -42,6 +42,21 @@ export function readCookie(header: string | null, name: string): string | undefi
   return value.length > MAX_COOKIE_VALUE_LENGTH ? "" : value;
 }
 
+/** The library's options for the session cookie's attributes, shared by setting and expiring it. */
+function options(attributes: CookieAttributes, maxAge: number | undefined, expires: Date | undefined) {
+  return {
+    encode: identity,
+    maxAge,
+    expires,
+    domain: attributes.domain,
+    path: attributes.path,
+    secure: attributes.secure,
+    httpOnly: attributes.httpOnly,
+    sameSite: attributes.sameSite,
+    partitioned: attributes.partitioned,
+  };
+}
+
 /**
  * A `Set-Cookie` value that stores `value`.
  *
@@ -58,17 +73,8 @@ export function serializeCookie(
   maxAge: number | undefined,
   now: number,
 ): string {
-  return serialize(attributes.name, value, {
-    encode: identity,
-    maxAge,
-    expires: maxAge === undefined ? undefined : new Date(now + maxAge * 1000),
-    domain: attributes.domain,
-    path: attributes.path,
-    secure: attributes.secure,
-    httpOnly: attributes.httpOnly,
-    sameSite: attributes.sameSite,
-    partitioned: attributes.partitioned,
-  });
+  const expires = maxAge === undefined ? undefined : new Date(now + maxAge * 1000);
+  return serialize(attributes.name, value, options(attributes, maxAge, expires));
 }
 
 /**
@@ -80,15 +86,5 @@ export function serializeCookie(
  * @returns the header value
  */
 export function serializeExpiredCookie(attributes: CookieAttributes): string {
-  return serialize(attributes.name, "", {
-    encode: identity,
-    maxAge: 0,
-    expires: new Date(0),
-    domain: attributes.domain,
-    path: attributes.path,
-    secure: attributes.secure,
-    httpOnly: attributes.httpOnly,
-    sameSite: attributes.sameSite,
-    partitioned: attributes.partitioned,
-  });
+  return serialize(attributes.name, "", options(attributes, 0, new Date(0)));
 }

@@ -286,35 +286,20 @@ describe("SessionTestsMixin", () => {
     expect(value).toBe(AGE);
   });
 
-  test("test_get_expire_at_browser_close: with expireAtBrowserClose false", async () => {
-    const client = createClient({ expireAtBrowserClose: false });
-    const { value } = await client.run((s) => {
-      const out: boolean[] = [];
-      s.setExpiry(10);
-      out.push(s.getExpireAtBrowserClose());
-      s.setExpiry(0);
-      out.push(s.getExpireAtBrowserClose());
-      s.setExpiry(null);
-      out.push(s.getExpireAtBrowserClose());
-      return out;
+  for (const [setting, expected] of [[false, [false, true, false]], [true, [false, true, true]]] as const) {
+    test(`test_get_expire_at_browser_close: with expireAtBrowserClose ${setting}`, async () => {
+      const client = createClient({ expireAtBrowserClose: setting });
+      const { value } = await client.run((s) => {
+        const out: boolean[] = [];
+        for (const expiry of [10, 0, null]) {
+          s.setExpiry(expiry);
+          out.push(s.getExpireAtBrowserClose());
+        }
+        return out;
+      });
+      expect(value).toEqual(expected);
     });
-    expect(value).toEqual([false, true, false]);
-  });
-
-  test("test_get_expire_at_browser_close: with expireAtBrowserClose true", async () => {
-    const client = createClient({ expireAtBrowserClose: true });
-    const { value } = await client.run((s) => {
-      const out: boolean[] = [];
-      s.setExpiry(10);
-      out.push(s.getExpireAtBrowserClose());
-      s.setExpiry(0);
-      out.push(s.getExpireAtBrowserClose());
-      s.setExpiry(null);
-      out.push(s.getExpireAtBrowserClose());
-      return out;
-    });
-    expect(value).toEqual([false, true, true]);
-  });
+  }
 
   test("test_decode_failure_logged_to_security: corrupt stored data loads as an empty session and is logged", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
