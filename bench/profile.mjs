@@ -22,8 +22,7 @@ const DEFAULT_JOBS = [
   "fs-libsql:bun:untouched",
   "fs-libsql:node:read",
   "fs-libsql:node:write",
-  "fs-libsql-direct:bun:read",
-  "fs-libsql-direct:bun:write",
+  "fs-memory:bun:read",
 ];
 const jobs = option("jobs", DEFAULT_JOBS.join(",")).split(",").map((job) => job.split(":"));
 const PROF = join(TMP, "prof");
@@ -59,7 +58,6 @@ function areaOf(frame) {
   const src = /\/(src\/[\w/-]+)\.(ts|js)$/.exec(url);
   if (src) return `${src[1]}.ts`;
   if (/bench\/servers\//.test(url)) return "bench server (handler, routing)";
-  if (/bench\/proto\//.test(url)) return "bench/proto (prototype dialect)";
   if (/node_modules\/srvx\//.test(url)) return "srvx adapter";
   if (/node_modules\/cookie-es\//.test(url)) return "cookie-es";
   if (name === "(garbage collector)") return "GC";

@@ -14,8 +14,7 @@
 //   --duration <s>       seconds per wrk run (default 3)
 //   --rounds <n>         rounds (default 5)
 //   --connections <n>    wrk connections (default 32)
-//   --warmup <s>         warm-up seconds per configuration and scenario (default 0.5)
-//   --proto              also run the prototype configurations (kind "proto": proposed core changes)
+//   --warmup <s>         warm-up seconds per configuration and scenario (default 1)
 //   --only <ids>         comma-separated configuration ids (bare ones are always kept)
 //   --rows <n>           rows for the scale runs (default 1000000)
 //   --no-scale           skip the scale and clearExpired runs
@@ -50,7 +49,7 @@ const opts = {
   duration: Number(option("duration", quick ? 1 : 3)),
   rounds: Number(option("rounds", quick ? 1 : 5)),
   connections: Number(option("connections", 32)),
-  warmup: Number(option("warmup", quick ? 0 : 0.5)),
+  warmup: Number(option("warmup", quick ? 0 : 1)),
   rows: Number(option("rows", quick ? 20_000 : 1_000_000)),
   only: option("only", "")
     .split(",")
@@ -58,7 +57,6 @@ const opts = {
     .filter(Boolean),
   scale: !argv.includes("--no-scale"),
   main: !argv.includes("--scale-only"),
-  proto: argv.includes("--proto"),
 };
 
 // ---------------------------------------------------------------- configurations
@@ -69,7 +67,6 @@ const CONFIGS = [
   { id: "bun-bare", label: "Bun.serve, bare", runtime: "bun", script: "bare.mjs", kind: "bare", scenarios: ["bare"] },
   { id: "minimal", label: "minimal: hand-written, libSQL", runtime: "bun", script: "minimal.mjs", db: true, kind: "floor", family: "sql", scenarios: SESSION },
   { id: "fs-libsql", label: "fetch-session KyselyStore, libSQL", runtime: "bun", script: "fs.mjs", env: { STORE: "libsql" }, db: true, kind: "ours", family: "sql", scenarios: ALL, counted: true },
-  { id: "fs-libsql-direct", label: "prototype: KyselyStore, libSQL, cached statements", runtime: "bun", script: "fs.mjs", env: { STORE: "libsql-direct" }, db: true, kind: "proto", family: "sql", scenarios: SESSION, counted: true },
   { id: "fs-memory", label: "fetch-session MemoryStore", runtime: "bun", script: "fs.mjs", env: { STORE: "memory" }, kind: "ours", family: "memory", scenarios: ALL },
   { id: "fs-cookie", label: "fetch-session CookieStore", runtime: "bun", script: "fs.mjs", env: { STORE: "cookie" }, kind: "ours", family: "cookie", scenarios: ALL },
   { id: "rr-libsql", label: "React Router createSessionStorage, libSQL", runtime: "bun", script: "react-router.mjs", env: { STORE: "libsql" }, db: true, kind: "peer", family: "sql", scenarios: SESSION, counted: true },
@@ -151,7 +148,7 @@ function checkTools() {
 
 /**
  * Prepares a server for Node 20, which cannot run TypeScript: mod.ts, src/**
- * and bench/{servers,proto} are transpiled file by file (esbuild, types
+ * and bench/servers are transpiled file by file (esbuild, types
  * stripped) into bench/tmp/node with the same layout, relative `.ts` imports
  * renamed `.js`. Files stay separate, so profiles name the real source files;
  * npm packages resolve from bench/tmp upwards (bench/node_modules, then the root's).
@@ -171,7 +168,7 @@ async function bundle(config) {
         else if (/\.(ts|mjs)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) files.push(rel);
       }
     };
-    for (const dir of ["src", "bench/servers", "bench/proto"]) walk(dir);
+    for (const dir of ["src", "bench/servers"]) walk(dir);
     for (const file of files) {
       const source = readFileSync(join(ROOT, file), "utf8");
       const code = file.endsWith(".ts") ? esbuild.transformSync(source, { loader: "ts", format: "esm", target: "node20", sourcefile: file }).code : source;
@@ -310,7 +307,7 @@ function wrk(port, scenario, cookieFile, seconds, controller = {}) {
   const args = [
     "-t1",
     `-c${opts.connections}`,
-    `-d${seconds}s`,
+    `-d${Math.max(1, Math.round(seconds))}s`, // wrk takes whole seconds
     "--latency",
     "--timeout",
     "10s",
@@ -422,7 +419,7 @@ function machine() {
 // ---------------------------------------------------------------- the runs
 async function runMain(results) {
   const configs = CONFIGS.filter(
-    (c) => c.kind === "bare" || (opts.only.length === 0 ? c.kind !== "proto" || opts.proto : opts.only.includes(c.id)),
+    (c) => c.kind === "bare" || opts.only.length === 0 || opts.only.includes(c.id),
   );
   const pool = {}; // config id -> cookie file
   const servers = {};
@@ -614,12 +611,6 @@ function targets(results, s) {
       add(`\`${scenario}\` >= 0.90 x minimal (libSQL)`, fmtRatio(v), v >= 0.9, scenario === "new" ? "not a target; shown for reference" : "");
     }
   }
-  if (present("fs-libsql-direct") && present("minimal")) {
-    for (const scenario of ["read", "write", "new"]) {
-      const v = s.ratioTo("fs-libsql-direct", "minimal", scenario);
-      add(`prototype (cached statements): \`${scenario}\` x minimal`, fmtRatio(v), v >= 0.9, "prototype of a proposed change, not the shipped store");
-    }
-  }
   const versus = [
     ["fs-libsql", ["rr-libsql", "hono-sqlite"]],
     ["fs-cookie", ["rr-cookie", "iron-session", "h3", "hono-cookie"]],
@@ -664,7 +655,7 @@ function targets(results, s) {
 function svgChart(results, s) {
   const scenarios = ["bare", ...ALL];
   const present = CONFIGS.filter((c) => results.runs.some((r) => r.config === c.id));
-  const colors = { bare: "#9e9e9e", floor: "#607d8b", ours: "#2e7d32", proto: "#81c784", peer: "#ef6c00" };
+  const colors = { bare: "#9e9e9e", floor: "#607d8b", ours: "#2e7d32", peer: "#ef6c00" };
   const rowH = 16;
   const labelW = 330;
   const barW = 440;
@@ -688,7 +679,7 @@ function svgChart(results, s) {
     }
     y += 10;
   }
-  const legend = Object.entries({ bare: "bare handler", floor: "hand-written floor", ours: "fetch-session", proto: "prototype", peer: "peer library" })
+  const legend = Object.entries({ bare: "bare handler", floor: "hand-written floor", ours: "fetch-session", peer: "peer library" })
     .map(([kind, text], i) => `<rect x="${labelW - 60 + i * 105}" y="8" width="10" height="10" fill="${colors[kind]}"/><text x="${labelW - 60 + i * 105 + 14}" y="17" font-size="11">${text}</text>`)
     .join("");
   const title = `<text x="8" y="17" font-size="13" font-weight="bold">requests/s (median of ${opts.rounds > 0 ? Math.max(...results.runs.map((r) => r.round)) + 1 : "?"} rounds)</text>`;

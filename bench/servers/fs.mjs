@@ -1,28 +1,17 @@
 // fetch-session, on Bun (run directly) or Node (bundled by run.mjs, served through srvx).
 // STORE=libsql (KyselyStore on a libSQL file at DB, via createLibsqlStore) | memory | cookie
-import { sql } from "kysely";
 // FS_MOD: another copy of mod.ts (a prototype of a core change); default: this repository's.
-const { getSession, withSession, CookieStore, KyselyStore, MemoryStore } = process.env.FS_MOD
+const { getSession, withSession, CookieStore, MemoryStore } = process.env.FS_MOD
   ? await import(process.env.FS_MOD)
   : await import("../../mod.ts");
 import { createLibsqlStore } from "../../src/stores/libsql.ts";
-import { DB, PRAGMAS, SECRET, cleanups, notFound, serveFetch, stats, withStats } from "./common.mjs";
+import { DB, SECRET, cleanups, notFound, serveFetch, stats, withStats } from "./common.mjs";
 
 const kind = process.env.STORE ?? "libsql";
 let store;
 const admin = {};
-if (kind === "libsql" || kind === "libsql-direct") {
-  if (kind === "libsql") {
-    store = await createLibsqlStore({ url: `file:${DB}` });
-  } else {
-    // PROTOTYPE: the same KyselyStore on a dialect with cached prepared statements (bench/proto).
-    const { Kysely } = await import("kysely");
-    const { DirectLibsqlDialect } = await import("../proto/libsql-direct-dialect.mjs");
-    const db = new Kysely({ dialect: new DirectLibsqlDialect(DB) });
-    for (const pragma of PRAGMAS) await sql.raw(pragma).execute(db);
-    store = new KyselyStore({ db, dialect: "sqlite" });
-    await store.createSchema();
-  }
+if (kind === "libsql") {
+  store = await createLibsqlStore({ url: `file:${DB}` });
   // Count every statement the store runs. With CLEAR_YIELD=1 (a prototype of a
   // proposed change to KyselyStore.clearExpired), every clearExpired batch first
   // yields to the event loop, so that pending requests run between batches.
@@ -76,26 +65,36 @@ if (kind === "libsql" || kind === "libsql-direct") {
   throw new Error(`unknown STORE ${kind}`);
 }
 
+async function read(request) {
+  const session = await getSession(request);
+  return new Response(String(session.get("n") ?? 0));
+}
+
+async function write(request) {
+  const session = await getSession(request);
+  const n = (session.get("n") ?? 0) + 1;
+  session.set("n", n);
+  return new Response(String(n));
+}
+
+async function create(request) {
+  const session = await getSession(request);
+  session.set("n", 1);
+  return new Response("1");
+}
+
+// Routes that do not open the session answer synchronously, as the bare handler does.
 const app = withSession(
-  async (request, path) => {
+  (request, path) => {
     switch (path) {
       case "/untouched":
         return new Response("ok");
-      case "/read": {
-        const session = await getSession(request);
-        return new Response(String(session.get("n") ?? 0));
-      }
-      case "/write": {
-        const session = await getSession(request);
-        const n = (session.get("n") ?? 0) + 1;
-        session.set("n", n);
-        return new Response(String(n));
-      }
-      case "/new": {
-        const session = await getSession(request);
-        session.set("n", 1);
-        return new Response("1");
-      }
+      case "/read":
+        return read(request);
+      case "/write":
+        return write(request);
+      case "/new":
+        return create(request);
     }
     return notFound();
   },
