@@ -200,13 +200,21 @@ function hashShortAscii(input: string): boolean {
 
 /** The general path: UTF-8 encode `input`, pad it and compress every block. */
 function hashBytes(input: string): void {
-  const n = encode(input);
+  padAndCompress(encode(input), 0);
+}
+
+/**
+ * Pads the `n` message bytes at the start of `bytes` for a message that
+ * follows `prefix` bytes already compressed into `H` (0, or 64 for HMAC's
+ * key block), and compresses every block.
+ */
+function padAndCompress(n: number, prefix: number): void {
   const b = bytes;
   // Padding (FIPS 180-4 §5.1.1): 0x80, zeros, then the bit length as 64 bits big-endian.
   const total = ((n + 9 + 63) >> 6) << 6;
   b[n] = 0x80;
   b.fill(0, n + 1, total - 4);
-  const bits = n * 8;
+  const bits = (n + prefix) * 8;
   // Inputs here are far below 2^32 bits, but keep the high word right for up to 2^53.
   const high = Math.floor(bits / 0x100000000);
   b[total - 8] = high >>> 24;
@@ -220,5 +228,128 @@ function hashBytes(input: string): void {
   for (let offset = 0; offset < total; offset += 64) {
     load(offset);
     compress();
+  }
+}
+
+/** Copies `message` into the reusable byte buffer (growing it when needed); returns its length. */
+function copyIn(message: Uint8Array): number {
+  const n = message.length;
+  if (bytes.length < n + 72) bytes = new Uint8Array(n * 2 + 72);
+  bytes.set(message);
+  return n;
+}
+
+function setInitialState(): void {
+  H[0] = 0x6a09e667;
+  H[1] = 0xbb67ae85 | 0;
+  H[2] = 0x3c6ef372;
+  H[3] = 0xa54ff53a | 0;
+  H[4] = 0x510e527f;
+  H[5] = 0x9b05688c | 0;
+  H[6] = 0x1f83d9ab;
+  H[7] = 0x5be0cd19;
+}
+
+/** Writes `H` big-endian into `out` at `offset`. */
+function stateBytes(out: Uint8Array, offset: number): void {
+  for (let i = 0; i < 8; i++) {
+    const word = H[i]!;
+    out[offset + i * 4] = word >>> 24;
+    out[offset + i * 4 + 1] = (word >>> 16) & 0xff;
+    out[offset + i * 4 + 2] = (word >>> 8) & 0xff;
+    out[offset + i * 4 + 3] = word & 0xff;
+  }
+}
+
+/**
+ * The SHA-256 of some bytes, computed synchronously.
+ *
+ * @param message the bytes to hash
+ * @returns the 32-byte digest
+ * @example
+ * ```ts
+ * import { sha256 } from "./sha256.ts";
+ * sha256(new TextEncoder().encode("abc")); // Uint8Array(32) [0xba, 0x78, ...]
+ * ```
+ */
+export function sha256(message: Uint8Array): Uint8Array {
+  setInitialState();
+  padAndCompress(copyIn(message), 0);
+  const out = new Uint8Array(32);
+  stateBytes(out, 0);
+  return out;
+}
+
+/**
+ * HMAC-SHA-256 (RFC 2104) under one key, computed synchronously. The key's
+ * inner and outer blocks are compressed once, in the constructor, so a MAC
+ * of a short message costs three or four compressions (a few microseconds),
+ * with no promise and no thread hop, unlike `crypto.subtle.sign`.
+ *
+ * @example
+ * ```ts
+ * import { HmacSha256 } from "./sha256.ts";
+ * const hmac = new HmacSha256(new TextEncoder().encode("key"));
+ * const mac = hmac.sign(new TextEncoder().encode("The quick brown fox jumps over the lazy dog"));
+ * hmac.verify(mac, new TextEncoder().encode("The quick brown fox jumps over the lazy dog")); // true
+ * ```
+ */
+export class HmacSha256 {
+  readonly #inner = new Int32Array(8);
+  readonly #outer = new Int32Array(8);
+  readonly #digest = new Uint8Array(32);
+
+  /**
+   * @param key the key bytes (any length; longer than 64 bytes is hashed first, as RFC 2104 says)
+   * @throws {TypeError} when `key` is not a Uint8Array
+   */
+  constructor(key: Uint8Array) {
+    if (!(key instanceof Uint8Array)) throw new TypeError(`HmacSha256 key must be a Uint8Array: received ${typeof key}`);
+    const block = new Uint8Array(64);
+    block.set(key.length > 64 ? sha256(key) : key);
+    for (const [pad, state] of [[0x36, this.#inner], [0x5c, this.#outer]] as const) {
+      for (let i = 0; i < 64; i++) bytes[i] = block[i]! ^ pad;
+      setInitialState();
+      load(0);
+      compress();
+      state.set(H);
+    }
+  }
+
+  /**
+   * The MAC of `message`.
+   *
+   * @param message the bytes to authenticate
+   * @returns a new 32-byte MAC
+   */
+  sign(message: Uint8Array): Uint8Array {
+    const out = new Uint8Array(32);
+    this.#mac(message, out);
+    return out;
+  }
+
+  /**
+   * Whether `mac` is the MAC of `message`, compared without an early exit.
+   *
+   * @param mac the MAC to check (any length; a wrong length is false)
+   * @param message the bytes it should authenticate
+   * @returns true when it matches
+   */
+  verify(mac: Uint8Array, message: Uint8Array): boolean {
+    const expected = this.#digest;
+    this.#mac(message, expected);
+    if (mac.length !== 32) return false;
+    let difference = 0;
+    for (let i = 0; i < 32; i++) difference |= mac[i]! ^ expected[i]!;
+    return difference === 0;
+  }
+
+  #mac(message: Uint8Array, out: Uint8Array): void {
+    H.set(this.#inner);
+    padAndCompress(copyIn(message), 64);
+    stateBytes(bytes, 0);
+    H.set(this.#outer);
+    padAndCompress(32, 64);
+    stateBytes(out, 0);
   }
 }

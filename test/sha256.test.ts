@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { sha256Hex } from "../src/sha256.ts";
+import { HmacSha256, sha256, sha256Hex } from "../src/sha256.ts";
 
 async function subtleHex(input: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input)));
@@ -106,5 +106,80 @@ describe("sha256Hex()", () => {
       const input = "q".repeat(length);
       expect(sha256Hex(input)).toBe(await subtleHex(input));
     }
+  });
+});
+
+function randomBytes(length: number, random: () => number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = Math.floor(random() * 256);
+  return out;
+}
+
+async function subtleHmac(key: Uint8Array<ArrayBuffer>, message: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, message));
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const fromHex = (text: string) => new Uint8Array(text.match(/../g)!.map((h) => parseInt(h, 16)));
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+describe("sha256()", () => {
+  test("sha256() matches crypto.subtle.digest on random bytes of every length from 0 to 300", async () => {
+    const random = seeded(7);
+    for (let length = 0; length <= 300; length++) {
+      const message = randomBytes(length, random);
+      const expected = new Uint8Array(await crypto.subtle.digest("SHA-256", message));
+      expect(hex(sha256(message))).toBe(hex(expected));
+    }
+  });
+});
+
+describe("HmacSha256", () => {
+  // RFC 4231 section 4.2, 4.3, 4.7 (test cases 1, 2 and 6: a key longer than the block).
+  const vectors: Array<[Uint8Array, Uint8Array, string]> = [
+    [new Uint8Array(20).fill(0x0b), utf8("Hi There"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"],
+    [utf8("Jefe"), utf8("what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"],
+    [
+      new Uint8Array(131).fill(0xaa),
+      utf8("Test Using Larger Than Block-Size Key - Hash Key First"),
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    ],
+  ];
+  for (const [key, message, expected] of vectors) {
+    test(`HmacSha256.sign() matches the RFC 4231 vector for a ${key.length}-byte key`, () => {
+      expect(hex(new HmacSha256(key).sign(message))).toBe(expected);
+    });
+  }
+
+  test("HmacSha256.sign() matches crypto.subtle HMAC for random keys (1-200 bytes) and messages (0-300 bytes)", async () => {
+    const random = seeded(99);
+    for (let i = 0; i < 400; i++) {
+      const key = randomBytes(1 + Math.floor(random() * 200), random); // WebCrypto refuses empty HMAC keys
+      const message = randomBytes(Math.floor(random() * 301), random);
+      const hmac = new HmacSha256(key);
+      expect(hex(hmac.sign(message))).toBe(hex(await subtleHmac(key, message)));
+      // A second MAC under the same key, after other hashing, is still right (state is reused).
+      sha256Hex("interleaved");
+      expect(hex(hmac.sign(message))).toBe(hex(await subtleHmac(key, message)));
+    }
+  });
+
+  test("HmacSha256.verify() accepts the right MAC and rejects a changed byte or a wrong length", () => {
+    const hmac = new HmacSha256(fromHex("000102030405060708090a0b0c0d0e0f"));
+    const message = utf8("payload:1sX2aB");
+    const mac = hmac.sign(message);
+    expect(hmac.verify(mac, message)).toBe(true);
+    for (let i = 0; i < 32; i++) {
+      const forged = mac.slice();
+      forged[i]! ^= 1;
+      expect(hmac.verify(forged, message)).toBe(false);
+    }
+    expect(hmac.verify(mac.subarray(0, 31), message)).toBe(false);
+    expect(hmac.verify(mac, utf8("payload:1sX2aC"))).toBe(false);
+  });
+
+  test("HmacSha256 throws TypeError for a key that is not a Uint8Array", () => {
+    expect(() => new HmacSha256("key" as unknown as Uint8Array)).toThrow(TypeError);
   });
 });
