@@ -12,15 +12,16 @@ import { dirname, join } from "node:path";
 const here = dirname(fileURLToPath(import.meta.url));
 const source = join(here, "../../src/sha256.ts");
 let sha256Hex;
+let HmacSha256;
 if (typeof Bun !== "undefined" || typeof Deno !== "undefined") {
-  ({ sha256Hex } = await import(pathToFileURL(source).href));
+  ({ sha256Hex, HmacSha256 } = await import(pathToFileURL(source).href));
 } else {
   // Node 20 cannot run TypeScript: strip the types with esbuild into bench/tmp.
   const { transformSync } = await import("esbuild");
   const out = join(here, "../tmp/sha256.mjs");
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, transformSync(readFileSync(source, "utf8"), { loader: "ts", format: "esm" }).code);
-  ({ sha256Hex } = await import(pathToFileURL(out).href));
+  ({ sha256Hex, HmacSha256 } = await import(pathToFileURL(out).href));
 }
 
 const runtime = typeof Bun !== "undefined" ? `bun ${Bun.version}` : typeof Deno !== "undefined" ? `deno ${Deno.version.deno}` : `node ${process.versions.node}`;
@@ -84,12 +85,28 @@ async function timeConcurrent(name, fn, inFlight = 32, ms = 700) {
   return { name, opsPerSec: (n / (now - start)) * 1000, usPerOp: ((now - start) * 1000) / n };
 }
 
+// HMAC-SHA-256 of a cookie-sized value (what a signed cookie costs per sign or verify), key prepared once.
+const hmacKeyBytes = crypto.getRandomValues(new Uint8Array(32));
+const hmac = new HmacSha256(hmacKeyBytes);
+const subtleKey = await crypto.subtle.importKey("raw", hmacKeyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+const cookieValue = encoder.encode("eyJuIjoxLCJfZXhwaXJ5IjpudWxsfQ:1r31eq");
+const syncHmac = () => hmac.sign(cookieValue);
+const subtleHmac = async () => new Uint8Array(await crypto.subtle.sign("HMAC", subtleKey, cookieValue));
+for (let i = 0; i < 20; i++) {
+  const a = syncHmac();
+  const b = await subtleHmac();
+  if (a.join() !== b.join()) throw new Error("HMAC mismatch");
+}
+
 const results = [
   timeSync("sha256Hex (sync, src/sha256.ts)", sha256Hex),
   await timeAwaited("await sha256Hex (sync fn, awaited)", async (k) => sha256Hex(k)),
   await timeAwaited("await crypto.subtle.digest + hex, one at a time", subtleHex),
   await timeConcurrent("crypto.subtle.digest + hex, 32 in flight", subtleHex),
   timeSync("node:crypto createHash (native, reference)", nodeHex),
+  timeSync("HmacSha256.sign, 38-byte value (sync)", syncHmac),
+  await timeAwaited("await crypto.subtle.sign HMAC, one at a time", subtleHmac),
+  await timeConcurrent("crypto.subtle.sign HMAC, 32 in flight", subtleHmac),
 ];
 const json = process.argv.includes("--json");
 if (json) {
