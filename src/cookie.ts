@@ -57,15 +57,22 @@ function options(attributes: CookieAttributes, maxAge: number | undefined, expir
   };
 }
 
+// The library writes the attributes; what follows the value changes only with
+// maxAge and the second of Expires, so the last one is reused (one entry per
+// attribute set: the same options serve every request of a withSession).
+const PLACEHOLDER = "v";
+const suffixes = new WeakMap<CookieAttributes, { maxAge: number | undefined; second: number; suffix: string }>();
+
 /**
- * A `Set-Cookie` value that stores `value`.
+ * A `Set-Cookie` value that stores `value`. The attributes come from the
+ * library; the string after the value is cached per `maxAge` and second.
  *
  * @param attributes the validated cookie attributes
- * @param value the cookie value (cookie-safe characters only)
+ * @param value the cookie value (cookie-safe characters only: a key or a signed token)
  * @param maxAge seconds, or undefined for a cookie that ends with the browser session
  * @param now the current time in milliseconds
  * @returns the header value
- * @throws {TypeError} when the library refuses the value
+ * @throws {TypeError} when the library refuses the attributes
  */
 export function serializeCookie(
   attributes: CookieAttributes,
@@ -73,8 +80,16 @@ export function serializeCookie(
   maxAge: number | undefined,
   now: number,
 ): string {
-  const expires = maxAge === undefined ? undefined : new Date(now + maxAge * 1000);
-  return serialize(attributes.name, value, options(attributes, maxAge, expires));
+  const second = Math.floor(now / 1000);
+  let cached = suffixes.get(attributes);
+  if (cached === undefined || cached.maxAge !== maxAge || cached.second !== second) {
+    // Expires counts from the start of the second, so a cached string never claims a later expiry than Max-Age.
+    const expires = maxAge === undefined ? undefined : new Date(second * 1000 + maxAge * 1000);
+    const full = serialize(attributes.name, PLACEHOLDER, options(attributes, maxAge, expires));
+    cached = { maxAge, second, suffix: full.slice(attributes.name.length + 1 + PLACEHOLDER.length) };
+    suffixes.set(attributes, cached);
+  }
+  return `${attributes.name}=${value}${cached.suffix}`;
 }
 
 /**

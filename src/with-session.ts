@@ -499,6 +499,7 @@ export function withSession<Rest extends unknown[], Result extends Response | un
 }
 
 function isResponse(value: unknown): value is Response {
+  if (value instanceof Response) return true;
   return (
     typeof value === "object" && value !== null && typeof (value as Response).status === "number" &&
     typeof (value as Response).headers?.get === "function"
