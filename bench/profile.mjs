@@ -23,6 +23,7 @@ const DEFAULT_JOBS = [
   "fs-libsql:node:read",
   "fs-libsql:node:write",
   "fs-memory:bun:read",
+  "fs-cookie:bun:write",
 ];
 const jobs = option("jobs", DEFAULT_JOBS.join(",")).split(",").map((job) => job.split(":"));
 const PROF = join(TMP, "prof");

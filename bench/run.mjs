@@ -690,7 +690,7 @@ function svgChart(results, s) {
     y += 10;
   }
   const legend = Object.entries({ bare: "bare handler", floor: "hand-written floor", ours: "fetch-session", peer: "peer library" })
-    .map(([kind, text], i) => `<rect x="${labelW - 60 + i * 105}" y="8" width="10" height="10" fill="${colors[kind]}"/><text x="${labelW - 60 + i * 105 + 14}" y="17" font-size="11">${text}</text>`)
+    .map(([kind, text], i) => `<rect x="${270 + i * 135}" y="8" width="10" height="10" fill="${colors[kind]}"/><text x="${270 + i * 135 + 14}" y="17" font-size="11">${text}</text>`)
     .join("");
   const title = `<text x="8" y="17" font-size="13" font-weight="bold">requests/s (median of ${opts.rounds > 0 ? Math.max(...results.runs.map((r) => r.round)) + 1 : "?"} rounds)</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" viewBox="0 0 ${width} ${y + 10}" font-family="system-ui, sans-serif">
