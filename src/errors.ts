@@ -44,3 +44,20 @@ export class SessionInterruptedError extends Error {
     );
   }
 }
+
+/**
+ * A value as error messages show it: strings quoted, objects as JSON, anything
+ * that cannot be printed by its tag. Never throws (internal).
+ *
+ * @param value any value a caller passed
+ * @returns its printable form
+ */
+export function quote(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  try {
+    return typeof value === "object" && value !== null ? JSON.stringify(value) ?? String(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { quote } from "./errors.ts";
 import { hashKey, isValidKey } from "./keys.ts";
 import { Session, type SessionContext, type SessionData, sessionContext, sessionId, storeCall } from "./session.ts";
 import { type AnySessionStore, isCookieStore, type SessionStore } from "./store.ts";
@@ -18,10 +19,6 @@ export interface OpenSessionOptions {
   expireAtBrowserClose?: boolean;
   /** As `withSession`'s option. @default 65536 */
   maxDataBytes?: number;
-}
-
-function quote(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 /**
@@ -117,7 +114,7 @@ export async function revokeSessions(
   }
   const entries = typeof where === "object" && where !== null ? Object.entries(where) : [];
   if (entries.length !== 1) {
-    throw new TypeError(`revokeSessions() needs exactly one key and value to match, e.g. { member_id: 42 }: received ${quote(JSON.stringify(where))}`);
+    throw new TypeError(`revokeSessions() needs exactly one key and value to match, e.g. { member_id: 42 }: received ${quote(where)}`);
   }
   const [field, value] = entries[0]!;
   if (field.startsWith("_")) throw new RangeError(`revokeSessions() cannot match the reserved key ${quote(field)}`);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { SessionInterruptedError, SessionStoreError } from "./errors.ts";
+import { quote, SessionInterruptedError, SessionStoreError } from "./errors.ts";
 import { generateKey, hashKey } from "./keys.ts";
 import { type AnySessionStore, isCookieStore, type SessionRecord } from "./store.ts";
 
@@ -29,14 +29,6 @@ const TEST_COOKIE_VALUE = "worked";
 const MAX_CREATE_ATTEMPTS = 10;
 
 const encoder = new TextEncoder();
-
-function quote(value: unknown): string {
-  try {
-    return typeof value === "string" ? JSON.stringify(value) : String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
 
 function checkUserKey(key: unknown, method: string): asserts key is string {
   if (typeof key !== "string") {

@@ -9,7 +9,7 @@ import {
   serializeCookie,
   serializeExpiredCookie,
 } from "./cookie.ts";
-import { SessionInterruptedError } from "./errors.ts";
+import { quote, SessionInterruptedError } from "./errors.ts";
 import { hashKey, isValidKey } from "./keys.ts";
 import { Session, type SessionContext, type SessionData, storeCall } from "./session.ts";
 import { type AnySessionStore, isCookieStore, type SessionRecord } from "./store.ts";
@@ -98,16 +98,6 @@ const PATH = /^\/[\u0020-\u003A\u003C-\u007E]*$/;
 const DOMAIN = /^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const OPTION_KEYS = new Set(["store", "cookie", "saveEveryRequest", "expireAtBrowserClose", "refreshAfter", "maxDataBytes"]);
 const COOKIE_KEYS = new Set(["name", "maxAge", "domain", "path", "secure", "httpOnly", "sameSite", "partitioned"]);
-
-function quote(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  try {
-    return typeof value === "object" && value !== null ? JSON.stringify(value) ?? String(value) : String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
 
 function typeError(option: string, expected: string, value: unknown): TypeError {
   return new TypeError(`Invalid option ${option}: expected ${expected}, received ${quote(value)}`);

@@ -96,31 +96,20 @@ describe("CookieStore", () => {
     expect(await new CookieStore({ secret: SECRET, salt: "app-one" }).decode(value, DAY)).toEqual(record());
   });
 
-  test("CookieStore.decode() rejects every single-character change, deletion, truncation and extension of a signed cookie", async () => {
-    const store = new CookieStore({ secret: [SECRET, OLD_SECRET] });
-    const value = await store.encode(record({ user: 1, role: "admin" }));
-    let tried = 0;
-    const accepted: string[] = [];
-    for (const forged of mutations(value)) {
-      tried++;
-      if ((await store.decode(forged, DAY)) !== null) accepted.push(forged);
-    }
-    expect(tried).toBeGreaterThan(value.length * 70);
-    expect(accepted).toEqual([]);
-  });
-
-  test("CookieStore.decode() rejects every single-character change, deletion, truncation and extension of an encrypted cookie", async () => {
-    const store = new CookieStore({ secret: [SECRET, OLD_SECRET], encrypt: true });
-    const value = await store.encode(record({ user: 1, role: "admin" }));
-    let tried = 0;
-    const accepted: string[] = [];
-    for (const forged of mutations(value)) {
-      tried++;
-      if ((await store.decode(forged, DAY)) !== null) accepted.push(forged);
-    }
-    expect(tried).toBeGreaterThan(value.length * 70);
-    expect(accepted).toEqual([]);
-  });
+  for (const [kind, encrypt] of [["a signed", false], ["an encrypted", true]] as const) {
+    test(`CookieStore.decode() rejects every single-character change, deletion, truncation and extension of ${kind} cookie`, async () => {
+      const store = new CookieStore({ secret: [SECRET, OLD_SECRET], encrypt });
+      const value = await store.encode(record({ user: 1, role: "admin" }));
+      let tried = 0;
+      const accepted: string[] = [];
+      for (const forged of mutations(value)) {
+        tried++;
+        if ((await store.decode(forged, DAY)) !== null) accepted.push(forged);
+      }
+      expect(tried).toBeGreaterThan(value.length * 70);
+      expect(accepted).toEqual([]);
+    });
+  }
 
   test("CookieStore without encrypt keeps the data readable, and with encrypt unreadable", async () => {
     const data = { card_last4: "4242", email: "someone@example.com" };
