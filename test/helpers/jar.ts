@@ -2,7 +2,7 @@
  * An in-process test client: calls a wrapped handler with `new Request(...)`
  * and keeps the cookies it sets, as a browser would.
  */
-import { parseSetCookie } from "cookie-es";
+import { CookieJar, rowId } from "./http.ts";
 import { getSession, MemoryStore, type Session, type SessionPatch, type SessionRecord, type SessionStore, withSession, type WithSessionOptions } from "../../mod.ts";
 
 export type Handler = (request: Request) => Response | Promise<Response>;
@@ -38,26 +38,13 @@ export class SpyStore implements SessionStore {
   }
 }
 
-export interface SetCookieSeen {
-  name: string;
-  value: string;
-  raw: string;
-  maxAge?: number;
-  expires?: Date;
-}
-
-/** Parsed `Set-Cookie` headers of a response. */
-export function setCookies(response: Response): SetCookieSeen[] {
-  return response.headers.getSetCookie().map((raw) => {
-    const parsed = parseSetCookie(raw, { decode: false })!;
-    return { name: parsed.name, value: parsed.value, raw, maxAge: parsed.maxAge, expires: parsed.expires };
-  });
-}
+/** @deprecated use `setCookies` from ./http.ts (kept until test/unit has moved). */
+export { setCookies } from "./http.ts";
 
 export interface Client {
   readonly app: (request: Request) => Response | Promise<Response>;
   readonly store: SessionStore;
-  readonly jar: Map<string, string>;
+  readonly jar: CookieJar;
   /** Sends a request through the wrapped app with the jar's cookies. */
   request(handler: Handler, init?: RequestInit & { path?: string }): Promise<Response>;
   /** Runs `fn` with the request's session inside a handler returning `status` (default 200). */
@@ -71,21 +58,11 @@ export function createClient(options: WithSessionOptions = {}): Client {
   const name = options.cookie?.name ?? "sessionid";
   let current: Handler = () => new Response("no handler");
   const app = withSession((request: Request) => current(request), { ...options, store });
-  const jar = new Map<string, string>();
+  const jar = new CookieJar(app);
   async function request(handler: Handler, init: RequestInit & { path?: string } = {}): Promise<Response> {
     current = handler;
-    const headers = new Headers(init.headers);
-    if (jar.size > 0 && !headers.has("cookie")) {
-      headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-    }
-    const response = await app(new Request(`http://localhost${init.path ?? "/"}`, { ...init, headers }));
-    for (const cookie of setCookies(response)) {
-      const expired = (cookie.maxAge !== undefined && cookie.maxAge <= 0) ||
-        (cookie.expires !== undefined && cookie.expires.getTime() <= Date.now());
-      if (expired) jar.delete(cookie.name);
-      else jar.set(cookie.name, cookie.value);
-    }
-    return response;
+    const { path = "/", ...rest } = init;
+    return await jar.fetch(path, rest);
   }
   async function run<T>(fn: (session: Session<any>, request: Request) => T | Promise<T>, status = 200) {
     let value!: T;
@@ -98,8 +75,7 @@ export function createClient(options: WithSessionOptions = {}): Client {
   return { app, store, jar, request, run, cookie: () => jar.get(name) };
 }
 
-/** The id a store sees for a key. */
+/** @deprecated use `rowId` from ./http.ts (kept until test/unit has moved). */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return rowId(text);
 }
