@@ -7,6 +7,9 @@ set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+# Real Django (3.2 on Debian bookworm) and its PostgreSQL driver, for test/django/.
+/usr/bin/python3 -c "import django" >/dev/null 2>&1 || need+=(python3-django)
+/usr/bin/python3 -c "import psycopg2" >/dev/null 2>&1 || need+=(python3-psycopg2)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
