@@ -4,18 +4,9 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CookieJar, isExpired, type SetCookie } from "./cookie-jar.ts";
+import { CookieJar, isExpired, rowId, SESSION_COOKIE, type SetCookie } from "./http.ts";
 import type { ExampleServer } from "./servers.ts";
-
-/** The session cookie's name (the library default). */
-export const SESSION_COOKIE = "sessionid";
-
-/** The lowercase hex SHA-256 of a session key: the row id a store sees. */
-export function rowId(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
-}
 
 /** The number in "You have visited this page N time(s)." */
 export function visitsIn(html: string): number {

@@ -87,8 +87,9 @@ export function isExpired(cookie: SetCookie, now = Date.now()): boolean {
  * the store names rows itself, otherwise the lowercase hex SHA-256 of the key's
  * UTF-8 bytes (computed with `node:crypto`, independently of the library).
  */
-export function rowId(key: string, store?: { idOf?(key: string): string }): string {
-  if (store?.idOf !== undefined) return store.idOf(key);
+export function rowId(key: string, store?: object): string {
+  const idOf = (store as { idOf?: (key: string) => string } | undefined)?.idOf;
+  if (typeof idOf === "function") return idOf.call(store, key);
   return createHash("sha256").update(key, "utf8").digest("hex");
 }
 

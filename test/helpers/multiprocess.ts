@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { setCookie } from "./http.ts";
 import { ROOT, startProcess, type RunningServer } from "./servers.ts";
 
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
@@ -22,9 +23,9 @@ export function startFixture(storeUrl: string, table: string, name: string): Pro
 
 async function call(server: RunningServer, path: string, cookie: string | null, method = "POST") {
   const response = await fetch(server.url + path, { method, headers: cookie ? { cookie } : {} });
-  const setCookie = response.headers.getSetCookie().find((c) => c.startsWith("sessionid="));
+  const sent = setCookie(response);
   const body = method === "GET" ? ((await response.json()) as { pid: number; data: Record<string, string> }) : await response.text();
-  return { status: response.status, cookie: setCookie ? setCookie.split(";")[0]! : null, body };
+  return { status: response.status, cookie: sent ? `${sent.name}=${sent.value}` : null, body };
 }
 
 /**

@@ -6,9 +6,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getSession, withSession } from "../../mod.ts";
-import { hashKey } from "../../src/keys.ts";
 import type { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { execute, quoteIdentifier } from "../../src/stores/schema.ts";
+import { rowId, setCookie } from "./http.ts";
 
 /** A store on a fresh table, and how to drop it. */
 export interface SqlStoreHandle {
@@ -18,13 +18,13 @@ export interface SqlStoreHandle {
 
 const URL_BASE = "http://app.test";
 
-/** The `sessionid=...` pair of a response's Set-Cookie, or null. */
+/**
+ * The `sessionid=...` pair of a response's Set-Cookie, or null.
+ * @deprecated use `setCookie` from ./http.ts (kept until test/stores/libsql.test.ts has moved).
+ */
 export function sessionCookie(response: Response): string | null {
-  for (const header of response.headers.getSetCookie()) {
-    const pair = header.split(";")[0]!;
-    if (pair.startsWith("sessionid=")) return pair;
-  }
-  return null;
+  const cookie = setCookie(response);
+  return cookie === undefined ? null : `${cookie.name}=${cookie.value}`;
 }
 
 /** Every row of the store's table, expired ones included, with data as text. */
@@ -129,7 +129,7 @@ export function sessionOverSqlSuite(name: string, open: () => Promise<SqlStoreHa
       for (const value of cookies) {
         expect(value).toMatch(/^[a-z0-9]{32}$/);
         expect(text).not.toContain(value);
-        expect(rows.map((row) => row.id)).toContain(await hashKey(value));
+        expect(rows.map((row) => row.id)).toContain(rowId(value, handle.store));
       }
     });
   });

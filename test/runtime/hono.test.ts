@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { CookieJar } from "../helpers/cookie-jar.ts";
+import { CookieJar } from "../helpers/http.ts";
 import { describeExampleApp } from "../helpers/example-flows.ts";
 import { startBun } from "../helpers/servers.ts";
 

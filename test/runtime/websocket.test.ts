@@ -8,8 +8,7 @@
  * @module
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CookieJar } from "../helpers/cookie-jar.ts";
-import { rowId, SESSION_COOKIE } from "../helpers/example-flows.ts";
+import { CookieJar, rowId, SESSION_COOKIE } from "../helpers/http.ts";
 import { type ExampleServer, startBun, startDeno, startWorker } from "../helpers/servers.ts";
 import { connectSocket, wsUrl } from "../helpers/ws.ts";
 

@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { schemaStatements } from "../../src/stores/schema.ts";
-import { CookieJar } from "../helpers/cookie-jar.ts";
-import { describeExampleApp, rowId, SESSION_COOKIE } from "../helpers/example-flows.ts";
+import { describeExampleApp } from "../helpers/example-flows.ts";
+import { CookieJar, rowId, SESSION_COOKIE } from "../helpers/http.ts";
 import { ROOT, startWorker } from "../helpers/servers.ts";
 
 describeExampleApp("examples/worker.ts on workerd (Miniflare, D1 KyselyStore)", () => startWorker(), (server) => {
