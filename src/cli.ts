@@ -15,8 +15,9 @@
  */
 import { existsSync } from "node:fs";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { checkTableName } from "./stores/schema.ts";
+import { readEnv } from "./util/env.ts";
+import { parseDatabaseUrl } from "./util/file-url.ts";
 
 const USAGE = `Usage: fetch-session clearsessions [options]
 
@@ -95,27 +96,9 @@ function parse(args: string[]): Options {
   return options;
 }
 
-/** An environment variable in Node, Bun or Deno (the database modules load only when needed). */
-function readEnv(name: string): string | undefined {
-  try {
-    return process.env[name];
-  } catch {
-    return undefined; // Deno without --allow-env
-  }
-}
-
 /** The URL without its query string (which may carry a token), for messages. */
 function shown(url: string): string {
   return url.split("?")[0]!;
-}
-
-/** The local file a URL names, or `null` for `:memory:` and remote URLs. */
-function localFile(url: string): string | null {
-  if (url === ":memory:" || url.startsWith("file::memory:")) return null;
-  const bare = url.split("?")[0]!;
-  if (!bare.startsWith("file:")) return /^[a-z][a-z0-9+.-]*:/i.test(bare) ? null : bare;
-  if (bare.startsWith("file://")) return fileURLToPath(bare);
-  return decodeURIComponent(bare.slice("file:".length));
 }
 
 /**
@@ -143,15 +126,24 @@ async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const url = options.url ?? readEnv("SESSION_DATABASE_URL");
-  if (!url) {
-    console.error(`fetch-session: clearsessions needs --url <database url> (or SESSION_DATABASE_URL)\n\n${USAGE}`);
+  let url: string | undefined;
+  let authToken: string | undefined;
+  let location;
+  try {
+    url = options.url ?? readEnv("SESSION_DATABASE_URL");
+    if (!url) {
+      console.error(`fetch-session: clearsessions needs --url <database url> (or SESSION_DATABASE_URL)\n\n${USAGE}`);
+      return 2;
+    }
+    location = parseDatabaseUrl(url);
+    // A token is only read for a remote server, so a local run needs no env access.
+    if (location.kind === "remote") authToken = options.authToken ?? (readEnv("SESSION_DATABASE_AUTH_TOKEN") || undefined);
+  } catch (error) {
+    console.error(`fetch-session: ${(error as Error).message}`);
     return 2;
   }
-  const authToken = options.authToken ?? (readEnv("SESSION_DATABASE_AUTH_TOKEN") || undefined);
-  const file = localFile(url);
-  if (file !== null && !existsSync(file)) {
-    console.error(`fetch-session: cannot open the database ${shown(url)}: ${file} does not exist`);
+  if (location.kind === "file" && !existsSync(location.path)) {
+    console.error(`fetch-session: cannot open the database ${shown(url)}: ${location.path} does not exist`);
     return 1;
   }
   const { openLibsqlDatabase } = await import("./stores/libsql.ts");

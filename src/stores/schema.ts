@@ -8,6 +8,7 @@
  * @module
  */
 import type { CompiledQuery, Kysely, Migration, QueryResult, RootOperationNode } from "kysely";
+import { quoteIdentifier } from "../util/quote-identifier.ts";
 
 /**
  * The SQL family a Kysely instance speaks. `"sqlite"` covers SQLite, libSQL
@@ -200,10 +201,7 @@ export function createSessionMigrations(table = "sessions"): Record<string, Migr
  */
 export const sessionMigrations: Record<string, Migration> = createSessionMigrations();
 
-/** Quotes an identifier for SQLite and PostgreSQL alike. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export { quoteIdentifier };
 
 /**
  * A compiled query built by hand, so that running it costs no query building.

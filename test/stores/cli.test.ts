@@ -29,11 +29,16 @@ afterAll(async () => {
 });
 
 /** Runs the CLI in a runtime; resolves its exit code and output, never rejects on a non-zero exit. */
-async function cli(runtime: "node" | "bun" | "deno", args: string[], env: Record<string, string> = {}) {
+async function cli(
+  runtime: "node" | "bun" | "deno",
+  args: string[],
+  env: Record<string, string> = {},
+  denoFlags = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-env", "--allow-sys"],
+) {
   const [command, prefix] =
     runtime === "node" ? [process.execPath, [join(dist, "src", "cli.js")]]
     : runtime === "bun" ? [join(BIN, "bun"), ["src/cli.ts"]]
-    : [join(BIN, "deno"), ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", "--allow-sys", "src/cli.ts"]];
+    : [join(BIN, "deno"), ["run", ...denoFlags, "src/cli.ts"]];
   const childEnv: Record<string, string | undefined> = { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env };
   if (!("SESSION_DATABASE_URL" in env)) delete childEnv.SESSION_DATABASE_URL;
   try {
@@ -81,6 +86,17 @@ describe("fetch-session clearsessions", () => {
       expect(again.stdout).toBe("Deleted 0 expired sessions.\n");
     });
 
+    it(`fetch-session clearsessions under ${runtime} opens the same URL-decoded file as the store (file:my%20db.db)`, async () => {
+      // The store and the CLI's existence check both decode %20: the file on disk is "<runtime> my db.db".
+      const url = await seed(`${runtime}%20my%20db.db`, 3, 1);
+      const { existsSync } = await import("node:fs");
+      expect(existsSync(join(dir, `${runtime} my db.db`))).toBe(true);
+      expect(existsSync(join(dir, `${runtime}%20my%20db.db`))).toBe(false);
+      const result = await cli(runtime, ["clearsessions", "--url", url]);
+      expect(result, result.stderr).toMatchObject({ code: 0, stdout: "Deleted 3 expired sessions.\n" });
+      expect(await countRows(url)).toBe(1);
+    });
+
     it(`fetch-session clearsessions under ${runtime} exits 1 with a clear message when the database cannot be opened`, async () => {
       const missing = await cli(runtime, ["clearsessions", "--url", `file:${join(dir, "missing.db")}`]);
       expect(missing.code).toBe(1);
@@ -107,6 +123,14 @@ describe("fetch-session clearsessions", () => {
       }
     });
   }
+
+  it("fetch-session clearsessions on Deno without --allow-env names the permission and the flag", async () => {
+    const url = await seed("deno-env.db", 2, 1);
+    const flags = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
+    const denied = await cli("deno", ["clearsessions"], { SESSION_DATABASE_URL: url }, flags);
+    expect(denied.code).toBe(2);
+    expect(denied.stderr).toMatch(/env access .*SESSION_DATABASE_URL.*--allow-env=SESSION_DATABASE_URL/);
+  });
 
   it("fetch-session clearsessions reads SESSION_DATABASE_URL when --url is absent", async () => {
     const url = await seed("env.db", 2, 1);
