@@ -36,6 +36,9 @@ import {
   type QueryResult,
 } from "kysely";
 import Database from "libsql";
+import { readEnv } from "../util/env.ts";
+import { parseDatabaseUrl } from "../util/file-url.ts";
+import { quoteIdentifier } from "../util/quote-identifier.ts";
 import { KyselyStore } from "./kysely-store.ts";
 
 /** Options for {@link LibsqlDialect}: a client you made, or a URL to make one from. */
@@ -143,15 +146,15 @@ class LibsqlDriver implements Driver {
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quote(name)}`));
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quoteIdentifier(name)}`));
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`rollback to ${quote(name)}`));
+    await connection.executeQuery(CompiledQuery.raw(`rollback to ${quoteIdentifier(name)}`));
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`release ${quote(name)}`));
+    await connection.executeQuery(CompiledQuery.raw(`release ${quoteIdentifier(name)}`));
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -264,15 +267,15 @@ class NativeLibsqlDriver implements Driver {
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    (connection as NativeLibsqlConnection).exec(`savepoint ${quote(name)}`);
+    (connection as NativeLibsqlConnection).exec(`savepoint ${quoteIdentifier(name)}`);
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    (connection as NativeLibsqlConnection).exec(`rollback to ${quote(name)}`);
+    (connection as NativeLibsqlConnection).exec(`rollback to ${quoteIdentifier(name)}`);
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    (connection as NativeLibsqlConnection).exec(`release ${quote(name)}`);
+    (connection as NativeLibsqlConnection).exec(`release ${quoteIdentifier(name)}`);
   }
 
   async destroy(): Promise<void> {
@@ -336,13 +339,10 @@ function bindable(parameters: readonly unknown[]): unknown[] {
   return parameters as unknown[];
 }
 
-/** The file path of a local URL: `file:a.db`, `file:///abs/a.db`, `:memory:` or a bare path. */
+/** The file path of a local URL (`file:a.db`, `file:///abs/a.db`, a bare path), URL-decoded like the CLI's; `:memory:` for memory. */
 function localPath(url: string): string {
-  if (isMemory(url)) return ":memory:";
-  if (url.startsWith("file://")) return decodeURIComponent(new URL(url).pathname);
-  const path = url.startsWith("file:") ? url.slice("file:".length) : url;
-  const query = path.indexOf("?");
-  return query === -1 ? path : path.slice(0, query);
+  const location = parseDatabaseUrl(url);
+  return location.kind === "file" ? location.path : ":memory:";
 }
 
 class Mutex {
@@ -360,10 +360,6 @@ class Mutex {
   unlock(): void {
     this.#release.shift()?.();
   }
-}
-
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Options for {@link createLibsqlStore} and {@link openLibsqlDatabase}. */
@@ -450,8 +446,8 @@ export async function createLibsqlStore(options: LibsqlStoreOptions): Promise<Ky
  * The store `withSession` uses when given none: libSQL at the
  * `SESSION_DATABASE_URL` environment variable (with
  * `SESSION_DATABASE_AUTH_TOKEN` for a remote server), or `file:sessions.db`
- * in the working directory. Reads the environment in Node, Bun and Deno (a
- * Deno without `--allow-env` gets the default).
+ * in the working directory. Reads the environment in Node, Bun and Deno (on
+ * a Deno without env access it throws an error naming `--allow-env`).
  *
  * @returns a ready store
  * @throws the client's error when the database cannot be opened
@@ -466,30 +462,12 @@ export async function createDefaultStore(): Promise<KyselyStore> {
   return await createLibsqlStore(authToken === undefined ? { url } : { url, authToken });
 }
 
-/**
- * Reads an environment variable in Node, Bun or Deno; `undefined` when it is
- * unset or the runtime does not allow reading it.
- */
-export function readEnv(name: string): string | undefined {
-  const deno = (globalThis as { Deno?: { env?: { get(name: string): string | undefined } } }).Deno;
-  try {
-    if (deno?.env) return deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-  try {
-    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-  } catch {
-    return undefined;
-  }
-}
-
 function isMemory(url: string): boolean {
-  return url === ":memory:" || url.startsWith("file::memory:") || url.startsWith(":memory:");
+  return parseDatabaseUrl(url).kind === "memory";
 }
 
 function isLocal(url: string): boolean {
-  return isMemory(url) || url.startsWith("file:") || !/^[a-z][a-z0-9+.-]*:/i.test(url);
+  return parseDatabaseUrl(url).kind !== "remote";
 }
 
 function openClient(url: string, authToken?: string): Client {
