@@ -27,7 +27,7 @@ export { Session } from "./src/session.ts";
 export { openSession, revokeSessions } from "./src/open-session.ts";
 export type { OpenSessionOptions, RevokeOptions } from "./src/open-session.ts";
 export type { SessionData } from "./src/session.ts";
-export { SessionInterruptedError, SessionStoreError } from "./src/errors.ts";
+export { SessionDataTooLargeError, SessionInterruptedError, SessionStoreError } from "./src/errors.ts";
 export type { AnySessionStore, CookieSessionStore, SessionPatch, SessionRecord, SessionStore } from "./src/store.ts";
 export { MemoryStore } from "./src/stores/memory-store.ts";
 export type { MemoryStoreOptions } from "./src/stores/memory-store.ts";

@@ -46,6 +46,34 @@ export class SessionInterruptedError extends Error {
 }
 
 /**
+ * The session's data would be larger than `maxDataBytes` once saved. Nothing
+ * was written. A session already over the limit can still shrink, be flushed
+ * and get a new key: only a save that would make it larger is refused. Thrown
+ * as it is (never wrapped in a `SessionStoreError`), whether the library or the
+ * store found the size.
+ */
+export class SessionDataTooLargeError extends RangeError {
+  override name = "SessionDataTooLargeError";
+  /** The limit, in bytes of UTF-8. */
+  readonly limit: number;
+  /** The size the data would have had, in bytes of UTF-8, when the checker knows it. */
+  readonly size: number | undefined;
+  /**
+   * @param limit the limit in bytes
+   * @param size the size that was refused, when known
+   */
+  constructor(limit: number, size?: number) {
+    super(
+      size === undefined
+        ? `Cannot save the session: it would pass the limit (maxDataBytes) of ${limit} bytes`
+        : `Cannot save a session of ${size} bytes: the limit (maxDataBytes) is ${limit}`,
+    );
+    this.limit = limit;
+    this.size = size;
+  }
+}
+
+/**
  * A value as error messages show it: strings quoted, objects as JSON, anything
  * that cannot be printed by its tag. Never throws (internal).
  *

@@ -5,8 +5,8 @@
  * @module
  */
 import { quote } from "./errors.ts";
-import { hashKey, isValidKey } from "./keys.ts";
-import { Session, type SessionContext, type SessionData, sessionContext, sessionId, storeCall } from "./session.ts";
+import { isValidKey } from "./keys.ts";
+import { Session, type SessionContext, type SessionData, sessionContext, sessionId, storeCall, storeIdOf } from "./session.ts";
 import { type AnySessionStore, isCookieStore, type SessionStore } from "./store.ts";
 
 /** Options of `openSession`. */
@@ -64,7 +64,7 @@ export async function openSession<Data extends SessionData = SessionData>(
     return record === null ? null : new Session<Data>(ctx, key, null, record);
   }
   if (!isValidKey(key)) return null;
-  const id = hashKey(key);
+  const id = storeIdOf(store, key);
   const record = await storeCall("load the session", () => store.load(id));
   if (record === null) return null;
   return new Session<Data>(ctx, key, id, record);

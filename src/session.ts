@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { quote, SessionInterruptedError, SessionStoreError } from "./errors.ts";
+import { quote, SessionDataTooLargeError, SessionInterruptedError, SessionStoreError } from "./errors.ts";
 import { generateKey, hashKey } from "./keys.ts";
-import { type AnySessionStore, isCookieStore, type SessionRecord } from "./store.ts";
+import { type AnySessionStore, isCookieStore, type SessionPatch, type SessionRecord, type SessionStore } from "./store.ts";
 
 /** The shape of a session's data: JSON values under string keys. */
 export type SessionData = Record<string, unknown>;
@@ -26,6 +26,8 @@ const EXPIRY = "_expiry";
 const TEST_COOKIE = "_testcookie";
 const FLASH = "_flash";
 const TEST_COOKIE_VALUE = "worked";
+/** The library's own entries: hidden from every read. Other `_` keys (Django's `_auth_user_id`) can be read. */
+const OWN_KEYS: ReadonlySet<string> = new Set([EXPIRY, TEST_COOKIE, FLASH]);
 const MAX_CREATE_ATTEMPTS = 10;
 
 const encoder = new TextEncoder();
@@ -133,6 +135,8 @@ export class Session<Data extends SessionData = SessionData> {
   #flashIn: Map<string, unknown> | undefined;
   /** Flash keys set in this request (not visible until a later request). */
   #flashOut: Set<string> | undefined;
+  /** The data as last stored (its JSON text, or the loaded object), to let an over-limit session shrink. */
+  #baseline: string | Record<string, unknown> | undefined;
 
   static {
     internals = { context: (session) => session.#ctx, id: (session) => session.#id };
@@ -145,6 +149,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#id = record ? id : null;
     this.#data = new Map(record ? Object.entries(record.data) : undefined);
     this.#storedExpiresAt = record ? record.expiresAt : 0;
+    this.#baseline = record ? record.data : undefined;
     const flash = this.#data.get(FLASH);
     if (isPlainObject(flash)) this.#flashIn = new Map(Object.entries(flash));
     else if (flash !== undefined) this.#data.delete(FLASH);
@@ -197,7 +202,7 @@ export class Session<Data extends SessionData = SessionData> {
   get(key: string, fallback?: unknown): unknown {
     const flashIn = this.#flashIn;
     if (flashIn !== undefined && flashIn.has(key)) return this.#takeFlash(flashIn, key);
-    if (typeof key !== "string" || key.startsWith("_")) return fallback;
+    if (typeof key !== "string" || OWN_KEYS.has(key)) return fallback;
     const value = this.#data.get(key);
     return value === undefined ? fallback : value;
   }
@@ -223,7 +228,7 @@ export class Session<Data extends SessionData = SessionData> {
    * @returns true when present
    */
   has(key: keyof Data & string): boolean {
-    return typeof key === "string" && !key.startsWith("_") && this.#data.has(key);
+    return typeof key === "string" && !OWN_KEYS.has(key) && this.#data.has(key);
   }
 
   /** The keys of the session's data (the library's own entries excluded). */
@@ -461,10 +466,11 @@ export class Session<Data extends SessionData = SessionData> {
   async save(): Promise<void> {
     const store = this.#ctx.store;
     if (isCookieStore(store)) {
-      const record = this.#record();
+      const { record, json } = this.#record();
       // Not a store failure: encoding is local, and its errors (RangeError: too large for a cookie) are the caller's to fix.
       this.#key = await store.encode(record, this.#ctx.cookieName);
       this.#storedExpiresAt = record.expiresAt;
+      this.#baseline = json;
       this.#dirty.clear();
       return;
     }
@@ -475,50 +481,64 @@ export class Session<Data extends SessionData = SessionData> {
     if (this.#clean) return;
     const set: Record<string, unknown> = {};
     const unset: string[] = [];
+    let grows = false;
     for (const key of this.#dirty) {
-      if (this.#data.has(key)) set[key] = this.#data.get(key);
-      else unset.push(key);
+      if (this.#data.has(key)) {
+        set[key] = this.#data.get(key);
+        grows = true;
+      } else unset.push(key);
     }
-    if (this.#dirty.size > 0) this.#checkSize();
+    const json = this.#dirty.size > 0 ? this.#checkSize(Object.fromEntries(this.#data)) : undefined;
     const expiresAt = this.getExpiryDate().getTime();
     const id = this.#id;
-    const updated = await storeCall("save the session", () => store.update(id, { set, unset, expiresAt }));
+    // Only a patch that sets keys can grow the data; the store checks the limit in the same step as the write.
+    const patch: SessionPatch = grows ? { set, unset, expiresAt, maxBytes: this.#ctx.maxDataBytes } : { set, unset, expiresAt };
+    const updated = await storeCall("save the session", () => store.update(id, patch));
     if (!updated) throw new SessionInterruptedError();
+    if (json !== undefined) this.#baseline = json;
     this.#storedExpiresAt = expiresAt;
     this.#dirty.clear();
     this.#clean = true;
   }
 
-  /** @internal The whole session as a record, checked against `maxDataBytes`. */
-  #record(): SessionRecord {
+  /** The whole session as a record, checked against `maxDataBytes`, and its JSON text. */
+  #record(): { record: SessionRecord; json: string } {
     const data = Object.fromEntries(this.#data);
-    this.#checkSize(data);
-    return { data, expiresAt: this.getExpiryDate().getTime() };
+    const json = this.#checkSize(data);
+    return { record: { data, expiresAt: this.getExpiryDate().getTime() }, json };
   }
 
-  #checkSize(data: Record<string, unknown> = Object.fromEntries(this.#data)): void {
+  /**
+   * The JSON text of `data`; throws a SessionDataTooLargeError when it is over
+   * `maxDataBytes` and larger than the data as last stored.
+   */
+  #checkSize(data: Record<string, unknown>): string {
     const max = this.#ctx.maxDataBytes;
     const json = JSON.stringify(data);
-    if (json.length * 3 <= max) return;
-    const bytes = json.length > max ? json.length : encoder.encode(json).length;
-    if (bytes > max) {
-      throw new RangeError(`Cannot save a session of ${bytes} bytes: the limit (maxDataBytes) is ${max}`);
+    if (json.length * 3 <= max) return json;
+    const bytes = utf8Length(json);
+    if (bytes <= max) return json;
+    const baseline = this.#baseline;
+    if (baseline !== undefined && bytes <= utf8Length(typeof baseline === "string" ? baseline : JSON.stringify(baseline))) {
+      return json;
     }
+    throw new SessionDataTooLargeError(max, bytes);
   }
 
   /** Inserts the whole session under a new key. */
   async #create(): Promise<void> {
     const store = this.#ctx.store;
     if (isCookieStore(store)) throw new Error("unreachable: cookie stores have no rows");
-    const record = this.#record();
+    const { record, json } = this.#record();
     for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++) {
       const key = generateKey();
-      const id = hashKey(key);
+      const id = storeIdOf(store, key);
       const created = await storeCall("create the session", () => store.create(id, record));
       if (created) {
         this.#key = key;
         this.#id = id;
         this.#storedExpiresAt = record.expiresAt;
+        this.#baseline = json;
         this.#dirty.clear();
         this.#clean = true;
         return;
@@ -570,11 +590,21 @@ export function sessionId(session: Session<any>): string | null {
   return internals.id(session);
 }
 
-/** Runs a store call, wrapping any failure in a `SessionStoreError`. */
+/** The id `store` gives the row of session key `key`. */
+export function storeIdOf(store: SessionStore, key: string): string {
+  return store.idOf === undefined ? hashKey(key) : store.idOf(key);
+}
+
+function utf8Length(text: string): number {
+  return encoder.encode(text).length;
+}
+
+/** Runs a store call, wrapping any failure in a `SessionStoreError` (a `SessionDataTooLargeError` passes as it is). */
 export async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (error instanceof SessionDataTooLargeError) throw error;
     throw new SessionStoreError(`Could not ${what}: the session store failed`, { cause: error });
   }
 }

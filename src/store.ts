@@ -25,22 +25,43 @@ export interface SessionPatch {
   unset: string[];
   /** The new expiry, in milliseconds since the epoch. */
   expiresAt: number;
+  /**
+   * When present, the store applies the patch only if the resulting data,
+   * serialised as the store keeps it, is at most `maxBytes` bytes of UTF-8, or
+   * no larger than the data before the patch (so a session over the limit can
+   * always shrink). Otherwise it writes nothing and rejects with a
+   * `SessionDataTooLargeError`. The check is part of the same atomic step as
+   * the write, so concurrent writers cannot pass it together.
+   */
+  maxBytes?: number;
 }
 
 /**
- * A server-side session store. `id` is always the lowercase hex SHA-256 of the
- * session key (64 characters): stores never see cookie values.
+ * A server-side session store. `id` is what `idOf(key)` gives for the session
+ * key: by default the lowercase hex SHA-256 of the key (64 characters), so
+ * stores never see cookie values.
  *
  * Every method rejects (with any error) when the backend fails; the library
- * wraps that in a `SessionStoreError`. A store must never report success for a
+ * wraps that in a `SessionStoreError`, except a `SessionDataTooLargeError`,
+ * which reaches the caller as it is. A store must never report success for a
  * write that did not happen.
  */
 export interface SessionStore {
+  /**
+   * How the store names the row of a session key. Absent: the lowercase hex
+   * SHA-256 of the key's UTF-8 bytes. Only a store that must share rows with
+   * another framework keeping plain keys (Django's database backend) overrides it.
+   */
+  idOf?(key: string): string;
   /** The record, or `null` when there is none or it has expired. */
   load(id: string): Promise<SessionRecord | null>;
   /** Inserts a new record; resolves `false` (and writes nothing) when `id` is taken. */
   create(id: string, record: SessionRecord): Promise<boolean>;
-  /** Applies `patch` atomically; resolves `false` when the row is gone or expired (it is never re-created). */
+  /**
+   * Applies `patch` atomically; resolves `false` when the row is gone or
+   * expired (it is never re-created); rejects with a `SessionDataTooLargeError`
+   * (writing nothing) when `patch.maxBytes` is given and the result would pass it.
+   */
   update(id: string, patch: SessionPatch): Promise<boolean>;
   /** Deletes the record; deleting a missing record is not an error. */
   delete(id: string): Promise<void>;

@@ -10,8 +10,8 @@ import {
   serializeExpiredCookie,
 } from "./cookie.ts";
 import { quote, SessionInterruptedError } from "./errors.ts";
-import { hashKey, isValidKey } from "./keys.ts";
-import { Session, type SessionContext, type SessionData, storeCall } from "./session.ts";
+import { isValidKey } from "./keys.ts";
+import { Session, type SessionContext, type SessionData, storeCall, storeIdOf } from "./session.ts";
 import { type AnySessionStore, isCookieStore, type SessionRecord } from "./store.ts";
 
 /** `SameSite` values; `false` omits the attribute. */
@@ -278,7 +278,7 @@ async function loadSession(state: RequestState): Promise<Session> {
     return new Session(ctx, value, null, checkRecord(record));
   }
   if (!isValidKey(value)) return new Session(ctx, null, null, null);
-  const id = hashKey(value);
+  const id = storeIdOf(store, value);
   const record = await storeCall("load the session", () => store.load(id));
   return new Session(ctx, value, id, checkRecord(record));
 }

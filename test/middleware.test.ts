@@ -356,7 +356,7 @@ describe("withSession() response phase", () => {
       s.set("a", 10);
       s.delete("b");
     });
-    expect(patches).toEqual([{ set: { a: 10 }, unset: ["b"], expiresAt: expect.any(Number) }]);
+    expect(patches).toEqual([{ set: { a: 10 }, unset: ["b"], expiresAt: expect.any(Number), maxBytes: 65_536 }]);
   });
 
   test("withSession() re-saves every key after `modified = true` (a nested value was mutated)", async () => {

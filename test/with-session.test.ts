@@ -411,6 +411,7 @@ describe("public API", () => {
         "KyselyStore",
         "MemoryStore",
         "Session",
+        "SessionDataTooLargeError",
         "SessionInterruptedError",
         "SessionStoreError",
         "createSessionMigrations",

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SessionDataTooLargeError } from "../errors.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
 
 /** Options of `MemoryStore`. */
@@ -108,7 +109,14 @@ export class MemoryStore implements SessionStore {
     for (const key of Object.keys(patch.set)) {
       Object.defineProperty(data, key, { value: patch.set[key], enumerable: true, writable: true, configurable: true });
     }
-    row.json = JSON.stringify(data);
+    const json = JSON.stringify(data);
+    // Checked in the same synchronous step as the write: no other update can run in between.
+    const max = patch.maxBytes;
+    if (max !== undefined && json.length * 3 > max) {
+      const size = utf8Length(json);
+      if (size > max && size > utf8Length(row.json)) throw new SessionDataTooLargeError(max, size);
+    }
+    row.json = json;
     row.expiresAt = patch.expiresAt;
     return true;
   }
@@ -139,4 +147,10 @@ export class MemoryStore implements SessionStore {
     }
     return count;
   }
+}
+
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  return encoder.encode(text).length;
 }
