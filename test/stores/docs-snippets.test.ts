@@ -8,9 +8,9 @@ import { ROOT } from "../helpers/servers.ts";
 const exec = promisify(execFile);
 const OUT = join(ROOT, "test", "artifacts", `docs-stores-${process.pid}`);
 
-/** The ```ts blocks of the README's stores section ("## Where sessions live" up to the next "## "), in order. */
+/** The ```ts blocks of docs/stores.md's SQL section ("## Where sessions live" up to the next "## "), in order. */
 async function snippets(): Promise<string[]> {
-  const readme = await readFile(join(ROOT, "README.md"), "utf8");
+  const readme = await readFile(join(ROOT, "docs", "stores.md"), "utf8");
   const start = readme.indexOf("## Where sessions live");
   expect(start).toBeGreaterThan(-1);
   const end = readme.indexOf("\n## ", start + 3);
