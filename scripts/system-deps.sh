@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 # Real Django (3.2 on Debian bookworm) and its PostgreSQL driver, for test/django/.
 /usr/bin/python3 -c "import django" >/dev/null 2>&1 || need+=(python3-django)
 /usr/bin/python3 -c "import psycopg2" >/dev/null 2>&1 || need+=(python3-psycopg2)
