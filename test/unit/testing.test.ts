@@ -97,7 +97,7 @@ describe("sessionStoreChecks()", () => {
 
   it("a failure names what was checked and shows expected and received values", async () => {
     const failed = await failures(sessionStoreChecks(BROKEN_STORES["update() ignores unset"]!));
-    const message = failed.get(EXPECTED["update() ignores unset"])!;
+    const message = failed.get(EXPECTED["update() ignores unset"]!)!;
     expect(message).toContain("load() after update()");
     expect(message).toContain('unexpected key "drop"');
     expect(message).toMatch(/expected: .*\n {2}received: .*"drop":true/);
