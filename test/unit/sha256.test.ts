@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { HmacSha256, sha256, sha256Hex } from "../src/sha256.ts";
+import { HmacSha256, sha256, sha256Hex } from "../../src/sha256.ts";
 
 async function subtleHex(input: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input)));
