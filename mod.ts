@@ -22,11 +22,13 @@
  * @module
  */
 export { getSession, withSession } from "./src/with-session.ts";
-export type { CookieOptions, SameSite, SessionHandler, StoreFactory, WithSessionOptions } from "./src/with-session.ts";
+export type { SessionHandler } from "./src/with-session.ts";
+export type { CookieOptions, OpenSessionOptions, SameSite, StoreFactory, WithSessionOptions } from "./src/options.ts";
 export { Session } from "./src/session.ts";
-export { openSession, revokeSessions } from "./src/open-session.ts";
-export type { OpenSessionOptions, RevokeOptions } from "./src/open-session.ts";
 export type { SessionData } from "./src/session.ts";
+export { openSession } from "./src/open-session.ts";
+export { revokeSessions } from "./src/revoke-sessions.ts";
+export type { RevokeOptions } from "./src/revoke-sessions.ts";
 export { SessionDataTooLargeError, SessionInterruptedError, SessionStoreError } from "./src/errors.ts";
 export type { AnySessionStore, CookieSessionStore, SessionPatch, SessionRecord, SessionStore } from "./src/store.ts";
 export { MemoryStore } from "./src/stores/memory-store.ts";

@@ -93,8 +93,3 @@ export interface CookieSessionStore {
 
 /** Any store `withSession` accepts. */
 export type AnySessionStore = SessionStore | CookieSessionStore;
-
-/** Whether `store` keeps its data in the cookie. */
-export function isCookieStore(store: AnySessionStore): store is CookieSessionStore {
-  return (store as CookieSessionStore).kind === "cookie";
-}

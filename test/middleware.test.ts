@@ -60,10 +60,11 @@ describe("SessionMiddlewareTests", () => {
     expect(store.count("create") + store.count("update")).toBe(0);
   });
 
-  test("test_session_update_error_redirect: a save that finds its row gone gives 400 SessionInterrupted", async () => {
+  test("test_session_update_error_redirect: a save that finds its row gone gives 400 SessionInterrupted and leaves the cookie alone", async () => {
     const client = createClient();
     await client.run((s) => s.set("hello", "world"));
-    const id = await sha256Hex(client.cookie()!);
+    const key = client.cookie()!;
+    const id = await sha256Hex(key);
     const response = await client.request(async (request) => {
       const session = await getSession(request);
       await client.store.delete(id); // a concurrent logout
@@ -75,9 +76,10 @@ describe("SessionMiddlewareTests", () => {
       "The request's session was deleted before the request completed. The user may have logged out in a concurrent request, for example.",
     );
     expect(response.headers.get("vary")).toBe("Cookie");
-    expect(response.headers.getSetCookie()[0]).toMatch(/^sessionid=; Max-Age=0; /);
+    // Django answers SessionInterrupted without touching the cookie: the browser may hold a newer one from a login.
+    expect(response.headers.getSetCookie()).toEqual([]);
     expect(await client.store.load(id)).toBeNull();
-    expect(client.cookie()).toBeUndefined();
+    expect(client.cookie()).toBe(key);
   });
 
   test("test_session_delete_on_end: flush() expires the cookie with Max-Age=0 and the epoch", async () => {

@@ -1,0 +1,101 @@
+/**
+ * The backend over a server-side `SessionStore`: the cookie carries a random
+ * key, the store keeps the data under the key's id.
+ *
+ * @module
+ */
+import type { SessionBackend } from "../backend.ts";
+import { checkRecord } from "../backend.ts";
+import { SessionDataTooLargeError, SessionInterruptedError, SessionStoreError } from "../errors.ts";
+import { generateKey, hashKey, isValidKey } from "../keys.ts";
+import { changes, type LoadedSession, markSaved, type SessionState, wholeRecord } from "../session-state.ts";
+import type { SessionStore } from "../store.ts";
+
+const MAX_CREATE_ATTEMPTS = 10;
+
+/** Runs a store call, wrapping any failure in a `SessionStoreError` (a `SessionDataTooLargeError` passes as it is). */
+async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof SessionDataTooLargeError) throw error;
+    throw new SessionStoreError(`Could not ${what}: the session store failed`, { cause: error });
+  }
+}
+
+/** Sessions in a `SessionStore`, one row per key. */
+export class StoreBackend implements SessionBackend {
+  readonly #store: SessionStore;
+
+  constructor(store: SessionStore) {
+    this.#store = store;
+  }
+
+  /** The id the store gives the row of `key`. */
+  #idOf(key: string): string {
+    const store = this.#store;
+    return store.idOf === undefined ? hashKey(key) : store.idOf(key);
+  }
+
+  async load(value: string, _maxAge: number): Promise<LoadedSession | null> {
+    if (!isValidKey(value)) return null;
+    const id = this.#idOf(value);
+    const store = this.#store;
+    const record = await storeCall("load the session", () => store.load(id));
+    return record === null ? null : { key: value, id, record: checkRecord(record) };
+  }
+
+  async commit(state: SessionState): Promise<void> {
+    const id = state.id;
+    if (state.key === null || id === null) return this.#create(state);
+    if (state.clean) return;
+    const { patch, json } = changes(state);
+    const store = this.#store;
+    const updated = await storeCall("save the session", () => store.update(id, patch));
+    if (!updated) throw new SessionInterruptedError();
+    markSaved(state, state.key, id, patch.expiresAt, json);
+    state.clean = true;
+  }
+
+  async commitWithoutCookie(state: SessionState): Promise<void> {
+    // A new session's key could never reach the browser: nothing to save.
+    if (state.key !== null) await this.commit(state);
+  }
+
+  async cycleKey(state: SessionState): Promise<void> {
+    const oldId = state.id;
+    await this.#create(state);
+    await this.destroy(oldId);
+  }
+
+  async destroy(id: string | null): Promise<void> {
+    if (id === null) return;
+    const store = this.#store;
+    await storeCall("delete the session", () => store.delete(id));
+  }
+
+  async revoke(field: string, value: string | number | boolean, keepId: string | undefined): Promise<number> {
+    const store = this.#store;
+    if (typeof store.deleteWhere !== "function") {
+      throw new TypeError("revokeSessions() needs a store with deleteWhere() (MemoryStore and KyselyStore have it)");
+    }
+    return storeCall("revoke sessions", () => store.deleteWhere!(field, value, keepId));
+  }
+
+  /** Inserts the whole session under a new key. */
+  async #create(state: SessionState): Promise<void> {
+    const { record, json } = wholeRecord(state);
+    const store = this.#store;
+    for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++) {
+      const key = generateKey();
+      const id = this.#idOf(key);
+      const created = await storeCall("create the session", () => store.create(id, record));
+      if (created) {
+        markSaved(state, key, id, record.expiresAt, json);
+        state.clean = true;
+        return;
+      }
+    }
+    throw new SessionStoreError(`Could not create a session: ${MAX_CREATE_ATTEMPTS} new keys were all taken`);
+  }
+}
