@@ -96,8 +96,8 @@ export class RedisStore implements SessionStore {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const error = new RedisTimeoutError(`Redis did not answer ${args[0]} within ${this.#timeout} ms (${this.#redis.name})`);
-        controller.abort(error);
         reject(error);
+        controller.abort(error);
       }, this.#timeout);
     });
     try {
