@@ -6,6 +6,7 @@
  * @module
  */
 import { parse, serialize } from "cookie-es";
+import { MAX_LIFETIME } from "./options.ts";
 
 /** Attributes of the session cookie, already validated. */
 export interface CookieAttributes {
@@ -80,6 +81,8 @@ export function serializeCookie(
   maxAge: number | undefined,
   now: number,
 ): string {
+  // Browsers cap a cookie's lifetime at 400 days; capping here keeps Max-Age and Expires saying the same.
+  if (maxAge !== undefined && maxAge > MAX_LIFETIME) maxAge = MAX_LIFETIME;
   const second = Math.floor(now / 1000);
   let cached = suffixes.get(attributes);
   if (cached === undefined || cached.maxAge !== maxAge || cached.second !== second) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MAX_COOKIE_VALUE_LENGTH } from "../cookie.ts";
 import { TimestampSigner } from "../signing.ts";
 import type { CookieSessionStore, SessionRecord } from "../store.ts";
 
@@ -33,7 +34,8 @@ export interface CookieStoreOptions {
   encrypt?: boolean;
   /**
    * The largest cookie `encode` produces, counting the cookie's name and value
-   * as RFC 6265bis §5.7 does (browsers drop a larger cookie silently).
+   * as RFC 6265bis §5.7 does (browsers drop a larger cookie silently). At most
+   * 4096: `withSession` ignores a longer cookie value, as browsers never send one.
    *
    * @default 4096
    */
@@ -82,7 +84,7 @@ export class CookieStore implements CookieSessionStore {
   /**
    * @param options the secret(s) and how to seal the cookie
    * @throws {TypeError} when `secret` is not a string or a non-empty array of strings, or an option has the wrong type
-   * @throws {RangeError} when a secret is shorter than 32 bytes of UTF-8, or `maxCookieBytes` is not a positive integer
+   * @throws {RangeError} when a secret is shorter than 32 bytes of UTF-8, or `maxCookieBytes` is not an integer from 1 to 4096
    */
   constructor(options: CookieStoreOptions) {
     if (options === null || typeof options !== "object") {
@@ -92,8 +94,10 @@ export class CookieStore implements CookieSessionStore {
     if (typeof maxCookieBytes !== "number") {
       throw new TypeError(`Cannot use maxCookieBytes as it is not a number: received ${typeof maxCookieBytes}`);
     }
-    if (!Number.isInteger(maxCookieBytes) || maxCookieBytes <= 0) {
-      throw new RangeError(`Cannot use maxCookieBytes as it is not a positive integer: received ${maxCookieBytes}`);
+    if (!Number.isInteger(maxCookieBytes) || maxCookieBytes <= 0 || maxCookieBytes > MAX_COOKIE_VALUE_LENGTH) {
+      throw new RangeError(
+        `Cannot use maxCookieBytes as it is not an integer from 1 to ${MAX_COOKIE_VALUE_LENGTH} (browsers keep no larger cookie): received ${maxCookieBytes}`,
+      );
     }
     this.#maxCookieBytes = maxCookieBytes;
     this.#now = options.now ?? (() => Date.now());

@@ -91,6 +91,7 @@ export class MemoryStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.create} */
   async create(id: string, record: SessionRecord): Promise<boolean> {
+    checkExpiry(record.expiresAt);
     const now = Date.now();
     this.#maybeSweep(now);
     if (this.#live(id, now) !== undefined) return false;
@@ -100,6 +101,7 @@ export class MemoryStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.update} */
   async update(id: string, patch: SessionPatch): Promise<boolean> {
+    checkExpiry(patch.expiresAt);
     const now = Date.now();
     this.#maybeSweep(now);
     const row = this.#live(id, now);
@@ -146,6 +148,13 @@ export class MemoryStore implements SessionStore {
       }
     }
     return count;
+  }
+}
+
+/** A row must expire at a real time, or it would never be swept. */
+function checkExpiry(expiresAt: number): void {
+  if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt)) {
+    throw new TypeError(`MemoryStore needs a finite expiresAt in milliseconds: received ${String(expiresAt)}`);
   }
 }
 

@@ -61,3 +61,14 @@ describe("MemoryStore maxBytes", () => {
     await expect(store.update(ID, { set: { a: "x".repeat(100_000) }, unset: [], expiresAt: later() })).resolves.toBe(true);
   });
 });
+
+describe("MemoryStore expiry", () => {
+  test("create() and update() refuse a non-finite expiresAt, so no row lives forever unswept", async () => {
+    const store = new MemoryStore();
+    await expect(store.create(ID, { data: {}, expiresAt: Number.NaN })).rejects.toThrow(TypeError);
+    expect(store.size).toBe(0);
+    await store.create(ID, { data: { a: 1 }, expiresAt: later() });
+    await expect(store.update(ID, { set: { a: 2 }, unset: [], expiresAt: Number.POSITIVE_INFINITY })).rejects.toThrow(/finite expiresAt/);
+    expect((await store.load(ID))!.data).toEqual({ a: 1 });
+  });
+});

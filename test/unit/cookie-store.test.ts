@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { CookieStore, type SessionRecord } from "../mod.ts";
-import { base64UrlDecode, base64UrlEncode, TimestampSigner } from "../src/signing.ts";
+import { CookieStore, type SessionRecord } from "../../mod.ts";
+import { base64UrlDecode, base64UrlEncode, TimestampSigner } from "../../src/signing.ts";
 
 const SECRET = "cookie-store-secret-0123456789abcdef";
 const OLD_SECRET = "an-older-secret-that-was-rotated-out";
@@ -13,6 +13,9 @@ const FAR = Date.now() + 365 * DAY * 1000;
 const record = (data: Record<string, unknown> = { user: 42, name: "Zoë" }, expiresAt = FAR): SessionRecord => ({ data, expiresAt });
 const at = (ms: number, options: Partial<ConstructorParameters<typeof CookieStore>[0]> = {}) =>
   new CookieStore({ secret: SECRET, ...options, now: () => ms });
+/** The value CookieStore signs for a record, whatever its size (a signer with CookieStore's salt and clock). */
+const signed = (input: SessionRecord, ms = NOW) =>
+  new TimestampSigner({ secret: SECRET, salt: "fetch-session.CookieStore", now: () => ms }).sign(JSON.stringify({ d: input.data, e: input.expiresAt }));
 
 /** Every single-character substitution (over the token alphabet and each bit flip), deletion, truncation and extension. */
 function* mutations(value: string): Generator<string> {
@@ -138,7 +141,7 @@ describe("CookieStore", () => {
   });
 
   test("CookieStore.encode() throws a RangeError giving the size when the cookie would pass 4096 bytes", async () => {
-    const store = new CookieStore({ secret: SECRET });
+    const store = at(NOW);
     const random = base64UrlEncode(crypto.getRandomValues(new Uint8Array(3600)));
     const error = await store.encode(record({ blob: random })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RangeError);
@@ -146,8 +149,8 @@ describe("CookieStore", () => {
     expect(message).toMatch(/^Cannot store the session in a cookie: "sessionid" would be (\d+) bytes \(name and value\), over the 4096-byte limit of browsers/);
     const size = Number(/would be (\d+) bytes/.exec(message)![1]);
     expect(size).toBeGreaterThan(4096);
-    // The size is the real one: name plus the value a bigger limit lets through.
-    const value = await new CookieStore({ secret: SECRET, maxCookieBytes: 100_000 }).encode(record({ blob: random }));
+    // The size is the real one: name plus the value the same signer produces.
+    const value = await signed(record({ blob: random }));
     expect(size).toBe("sessionid".length + value.length);
   });
 
@@ -163,11 +166,19 @@ describe("CookieStore", () => {
   });
 
   test("CookieStore.decode() ignores a value longer than maxCookieBytes", async () => {
-    const store = new CookieStore({ secret: SECRET, maxCookieBytes: 100_000 });
-    const big = await store.encode(record({ blob: base64UrlEncode(crypto.getRandomValues(new Uint8Array(4000))) }));
+    const big = await signed(record({ blob: base64UrlEncode(crypto.getRandomValues(new Uint8Array(4000))) }));
     expect(big.length).toBeGreaterThan(4096);
-    expect(await store.decode(big, DAY)).not.toBeNull();
-    expect(await new CookieStore({ secret: SECRET }).decode(big, DAY)).toBeNull();
+    expect(await at(NOW).decode(big, DAY)).toBeNull();
+    const medium = await signed(record({ blob: base64UrlEncode(crypto.getRandomValues(new Uint8Array(600))) }));
+    expect(medium.length).toBeGreaterThan(500);
+    expect(await at(NOW).decode(medium, DAY)).not.toBeNull();
+    expect(await at(NOW, { maxCookieBytes: 500 }).decode(medium, DAY)).toBeNull();
+  });
+
+  test("new CookieStore() refuses maxCookieBytes above 4096 with a RangeError: browsers keep no larger cookie and withSession would ignore it", () => {
+    expect(() => new CookieStore({ secret: SECRET, maxCookieBytes: 8192 })).toThrow(RangeError);
+    expect(() => new CookieStore({ secret: SECRET, maxCookieBytes: 4097 })).toThrow(/maxCookieBytes.*from 1 to 4096/);
+    expect(() => new CookieStore({ secret: SECRET, maxCookieBytes: 4096 })).not.toThrow();
   });
 
   test("CookieStore.decode() returns null for validly signed payloads of the wrong shape", async () => {

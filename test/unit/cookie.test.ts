@@ -1,0 +1,56 @@
+/**
+ * src/cookie.ts: reading the session cookie and writing Set-Cookie values.
+ */
+import { describe, expect, test } from "vitest";
+import { type CookieAttributes, MAX_COOKIE_HEADER_LENGTH, readCookie, serializeCookie, serializeExpiredCookie } from "../../src/cookie.ts";
+import { parseSetCookie } from "../helpers/http.ts";
+
+const attributes: CookieAttributes = Object.freeze({
+  name: "sessionid",
+  domain: undefined,
+  path: "/",
+  secure: true,
+  httpOnly: true,
+  sameSite: "lax",
+  partitioned: false,
+});
+
+describe("serializeCookie()", () => {
+  test("Max-Age and Expires agree, up to the 400-day cap browsers apply, even when asked for more", () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
+    for (const maxAge of [0, 1, 3600, 34_560_000, 34_560_001, 63_072_000]) {
+      const cookie = parseSetCookie(serializeCookie({ ...attributes }, "k", maxAge, now));
+      const expected = Math.min(maxAge, 34_560_000);
+      expect(cookie.maxAge).toBe(expected);
+      expect(cookie.expires!.getTime()).toBe(Math.floor(now / 1000) * 1000 + expected * 1000);
+    }
+  });
+
+  test("a cookie for the browser session has neither Max-Age nor Expires", () => {
+    const cookie = parseSetCookie(serializeCookie(attributes, "k", undefined, Date.now()));
+    expect(cookie.maxAge).toBeUndefined();
+    expect(cookie.expires).toBeUndefined();
+    expect(cookie.value).toBe("k");
+  });
+});
+
+describe("serializeExpiredCookie()", () => {
+  test("expires the cookie with Max-Age=0 and the epoch, keeping the attributes", () => {
+    const header = serializeExpiredCookie(attributes);
+    expect(header).toBe("sessionid=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax");
+  });
+});
+
+describe("readCookie()", () => {
+  test("finds the cookie among others, raw (not URI-decoded)", () => {
+    expect(readCookie("a=1; sessionid=abc%20; b=2", "sessionid")).toBe("abc%20");
+    expect(readCookie("a=1", "sessionid")).toBeUndefined();
+    expect(readCookie(null, "sessionid")).toBeUndefined();
+  });
+
+  test("ignores an oversized header and treats an oversized value as empty", () => {
+    expect(readCookie(`sessionid=x; pad=${"p".repeat(MAX_COOKIE_HEADER_LENGTH)}`, "sessionid")).toBeUndefined();
+    expect(readCookie(`sessionid=${"v".repeat(4097)}`, "sessionid")).toBe("");
+    expect(readCookie(`sessionid=${"v".repeat(4096)}`, "sessionid")).toBe("v".repeat(4096));
+  });
+});
