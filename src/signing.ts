@@ -61,6 +61,23 @@ export interface TimestampSignerOptions {
    */
   compress?: boolean;
   /**
+   * When a payload is compressed (with `compress`): `"shorter"` when it is at
+   * least {@linkcode COMPRESS_MIN_BYTES} bytes and the token gets shorter;
+   * `"django"` exactly when Django's `signing.dumps(compress=True)` does, at
+   * any size: when the zlib bytes are at least 2 fewer than the payload's
+   * (`len(compressed) < len(data) - 1`).
+   *
+   * @default "shorter"
+   */
+  compressWhen?: "shorter" | "django";
+  /**
+   * How a verified payload's bytes become text: `"utf-8"` (strict) or
+   * `"latin1"`, as Django's `JSONSerializer.loads` reads them.
+   *
+   * @default "utf-8"
+   */
+  payloadEncoding?: "utf-8" | "latin1";
+  /**
    * Seal the payload with AES-256-GCM so the holder of the token cannot read it.
    *
    * @default false
@@ -119,6 +136,8 @@ export class TimestampSigner {
   readonly #secrets: readonly string[];
   readonly #salt: string;
   readonly #compress: boolean;
+  readonly #djangoCompression: boolean;
+  readonly #latin1: boolean;
   readonly #encrypt: boolean;
   readonly #now: () => number;
 
@@ -138,6 +157,16 @@ export class TimestampSigner {
     }
     this.#salt = salt;
     this.#compress = checkBoolean("compress", options.compress, true);
+    const compressWhen = options.compressWhen ?? "shorter";
+    if (compressWhen !== "shorter" && compressWhen !== "django") {
+      throw new TypeError(`Cannot use compressWhen as it is not "shorter" or "django": received ${describe(compressWhen)}`);
+    }
+    this.#djangoCompression = compressWhen === "django";
+    const payloadEncoding = options.payloadEncoding ?? "utf-8";
+    if (payloadEncoding !== "utf-8" && payloadEncoding !== "latin1") {
+      throw new TypeError(`Cannot use payloadEncoding as it is not "utf-8" or "latin1": received ${describe(payloadEncoding)}`);
+    }
+    this.#latin1 = payloadEncoding === "latin1";
     this.#encrypt = checkBoolean("encrypt", options.encrypt, false);
     const now = options.now ?? (() => Date.now());
     if (typeof now !== "function") {
@@ -166,7 +195,10 @@ export class TimestampSigner {
       body = base64UrlEncode(concat(iv, sealed));
     } else {
       body = base64UrlEncode(bytes);
-      if (this.#compress && bytes.length >= COMPRESS_MIN_BYTES) {
+      if (this.#compress && this.#djangoCompression) {
+        const compressed = await deflate(bytes);
+        if (compressed.length < bytes.length - 1) body = "." + base64UrlEncode(compressed);
+      } else if (this.#compress && bytes.length >= COMPRESS_MIN_BYTES) {
         const compressed = "." + base64UrlEncode(await deflate(bytes));
         if (compressed.length < body.length) body = compressed;
       }
@@ -189,6 +221,18 @@ export class TimestampSigner {
    * ```
    */
   async unsign(token: string, maxAgeSeconds?: number): Promise<string | null> {
+    return (await this.unsignWithTimestamp(token, maxAgeSeconds))?.payload ?? null;
+  }
+
+  /**
+   * As {@linkcode TimestampSigner.unsign}, and also gives when the token was signed.
+   *
+   * @param token a value from {@linkcode TimestampSigner.sign} (or from anyone)
+   * @param maxAgeSeconds when given, a token signed longer ago than this is rejected
+   * @returns the payload and the signing time in whole seconds since the epoch,
+   *   or `null` as `unsign` gives it. Never throws.
+   */
+  async unsignWithTimestamp(token: string, maxAgeSeconds?: number): Promise<{ payload: string; timestamp: number } | null> {
     try {
       return await this.#unsign(token, maxAgeSeconds);
     } catch {
@@ -196,7 +240,7 @@ export class TimestampSigner {
     }
   }
 
-  async #unsign(token: string, maxAgeSeconds: number | undefined): Promise<string | null> {
+  async #unsign(token: string, maxAgeSeconds: number | undefined): Promise<{ payload: string; timestamp: number } | null> {
     if (typeof token !== "string") return null;
     const macAt = token.lastIndexOf(":");
     if (macAt < 0 || token.length - macAt - 1 !== MAC_CHARS) return null;
@@ -235,7 +279,7 @@ export class TimestampSigner {
       bytes = await inflate(payload, MAX_INFLATED_BYTES);
       if (bytes === null) return null;
     }
-    return decoder.decode(bytes);
+    return { payload: this.#latin1 ? latin1Decode(bytes) : decoder.decode(bytes), timestamp };
   }
 }
 
@@ -425,6 +469,13 @@ function base62Decode(text: string): number | null {
     n = n * 62 + d;
   }
   return n;
+}
+
+/** ISO-8859-1: each byte is the code point (a `TextDecoder("latin1")` is windows-1252, which differs at 0x80-0x9F). */
+function latin1Decode(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
