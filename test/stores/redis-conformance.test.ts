@@ -11,7 +11,7 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
 import { CachedStore } from "../../src/stores/cached-store.ts";
-import { openLibsqlDatabase } from "../../src/stores/libsql.ts";
+import { openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { RedisStore } from "../../src/stores/redis/index.ts";
 import type { SessionStore } from "../../src/store.ts";
 import { sessionStoreChecks } from "../../src/testing.ts";
