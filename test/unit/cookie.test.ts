@@ -16,6 +16,21 @@ const attributes: CookieAttributes = Object.freeze({
 });
 
 describe("serializeCookie()", () => {
+  test("serializeCookie() gives the library's attributes, per value and maxAge, within one cached second", async () => {
+    const attributes = { name: "sid", domain: "example.com", path: "/", secure: true, httpOnly: true, sameSite: "lax" as const, partitioned: false };
+    const now = Date.parse("2026-01-01T00:00:00.250Z");
+    const a = serializeCookie(attributes, "a".repeat(32), 60, now);
+    const b = serializeCookie(attributes, "b".repeat(32), 60, now + 500);
+    const c = serializeCookie(attributes, "c".repeat(32), 10, now + 600);
+    const d = serializeCookie(attributes, "d".repeat(32), undefined, now + 700);
+    expect(a).toBe(`sid=${"a".repeat(32)}; Max-Age=60; Domain=example.com; Path=/; Expires=Thu, 01 Jan 2026 00:01:00 GMT; HttpOnly; Secure; SameSite=Lax`);
+    expect(b).toBe(a.replace("a".repeat(32), "b".repeat(32)));
+    expect(c).toMatch(/; Max-Age=10; .*Expires=Thu, 01 Jan 2026 00:00:10 GMT/);
+    expect(d).toBe(`sid=${"d".repeat(32)}; Domain=example.com; Path=/; HttpOnly; Secure; SameSite=Lax`);
+    const later = serializeCookie(attributes, "e".repeat(32), 60, now + 2000);
+    expect(later).toMatch(/Expires=Thu, 01 Jan 2026 00:01:02 GMT/);
+  });
+
   test("Max-Age and Expires agree, up to the 400-day cap browsers apply, even when asked for more", () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
     for (const maxAge of [0, 1, 3600, 34_560_000, 34_560_001, 63_072_000]) {

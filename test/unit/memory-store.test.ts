@@ -2,7 +2,7 @@
  * MemoryStore: the store contract (through the shared conformance checks) and
  * what is MemoryStore's own: the size limit checked in the same step as the write.
  */
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { SessionDataTooLargeError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
 import { storeConformance } from "../store-conformance.ts";
@@ -11,6 +11,10 @@ storeConformance("MemoryStore", async () => ({
   store: new MemoryStore({ sweepInterval: 3_600_000 }),
   async close() {},
 }));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const ID = "a".repeat(64);
 const later = () => Date.now() + 60_000;
@@ -70,5 +74,18 @@ describe("MemoryStore expiry", () => {
     await store.create(ID, { data: { a: 1 }, expiresAt: later() });
     await expect(store.update(ID, { set: { a: 2 }, unset: [], expiresAt: Number.POSITIVE_INFINITY })).rejects.toThrow(/finite expiresAt/);
     expect((await store.load(ID))!.data).toEqual({ a: 1 });
+  });
+});
+
+describe("MemoryStore sweeping", () => {
+  test("MemoryStore sweeps expired sessions on writes", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-01-01T00:00:00Z"));
+    const store = new MemoryStore({ sweepInterval: 1000 });
+    for (let i = 0; i < 10; i++) await store.create(String(i).padStart(64, "0"), { data: {}, expiresAt: Date.now() + 500 });
+    expect(store.size).toBe(10);
+    vi.setSystemTime(new Date("2026-01-01T00:00:02Z"));
+    await store.create("f".repeat(64), { data: {}, expiresAt: Date.now() + 500 });
+    expect(store.size).toBe(1);
   });
 });

@@ -1,11 +1,10 @@
 /**
- * Sessions outside a request (openSession) and "log out everywhere"
- * (revokeSessions), in-process with MemoryStore and CookieStore. The store
- * conformance suite runs revocation against every server store.
+ * Sessions outside a request (openSession), in-process with MemoryStore and
+ * CookieStore.
  */
 import { describe, expect, test } from "vitest";
-import { CookieStore, MemoryStore, openSession, revokeSessions, SessionInterruptedError } from "../mod.ts";
-import { createClient } from "./helpers/jar.ts";
+import { CookieStore, MemoryStore, openSession, SessionInterruptedError } from "../../mod.ts";
+import { createClient } from "../helpers/jar.ts";
 
 const SECRET = "a-secret-of-at-least-thirty-two-bytes-long!";
 
@@ -78,65 +77,39 @@ describe("openSession()", () => {
   test("openSession() throws TypeError without a store", async () => {
     await expect(openSession("a".repeat(32), {} as never)).rejects.toThrow(/options.store/);
   });
-});
 
-describe("revokeSessions()", () => {
-  async function fourSessions() {
+  test("openSession() validates its options as withSession() does: TypeError for wrong types, unknown options and a non-store; RangeError out of range", async () => {
     const store = new MemoryStore();
-    const clients = [42, 42, 42, 7].map(() => createClient({ store }));
-    await Promise.all(clients.map((c, i) => c.run((s) => s.set("member_id", i < 3 ? 42 : 7))));
-    return { store, clients };
-  }
-
-  test("revokeSessions() deletes every session of a member (log out everywhere)", async () => {
-    const { store, clients } = await fourSessions();
-    expect(await revokeSessions(store, { member_id: 42 })).toBe(3);
-    const seen = await Promise.all(clients.map(async (c) => (await c.run((s) => s.get("member_id"))).value));
-    expect(seen).toEqual([undefined, undefined, undefined, 7]);
+    const key = "a".repeat(32);
+    const typeErrors: unknown[] = [
+      { store, maxDataBytes: "x" },
+      { store, expireAtBrowserClose: "yes" },
+      { store, maxAge: "60" },
+      { store, maxAgee: 60 },
+      { store, cookie: {} },
+      { store: {} },
+      { store: null },
+      [],
+      "options",
+    ];
+    for (const options of typeErrors) await expect(openSession(key, options as never), JSON.stringify(options)).rejects.toThrow(TypeError);
+    const rangeErrors: unknown[] = [
+      { store, maxDataBytes: Number.NaN },
+      { store, maxDataBytes: -1 },
+      { store, maxDataBytes: 1.5 },
+      { store, maxAge: -1 },
+      { store, maxAge: 34_560_001 },
+      { store, maxAge: 1e13 },
+    ];
+    for (const options of rangeErrors) await expect(openSession(key, options as never), String(Object.values(options as object)[1])).rejects.toThrow(RangeError);
+    await expect(openSession(key, { store, maxAge: 34_560_000, maxDataBytes: 2, expireAtBrowserClose: true })).resolves.toBeNull();
   });
 
-  test("revokeSessions() with keep leaves the current session (log out other devices)", async () => {
-    const { clients } = await fourSessions();
-    const { value } = await clients[0]!.run((s) => revokeSessions(s, { member_id: 42 }, { keep: s }));
-    expect(value).toBe(2);
-    const seen = await Promise.all(clients.map(async (c) => (await c.run((s) => s.get("member_id"))).value));
-    expect(seen).toEqual([42, undefined, undefined, 7]);
-  });
-
-  test("revokeSessions() of the current session without keep: the request gets 400 unless it flushes", async () => {
-    const { clients } = await fourSessions();
-    const interrupted = await clients[0]!.run(async (s) => {
-      await revokeSessions(s, { member_id: 42 });
-      s.set("after", true);
-    });
-    expect(interrupted.response.status).toBe(400);
-    const { clients: again } = await fourSessions();
-    const flushed = await again[0]!.run(async (s) => {
-      await revokeSessions(s, { member_id: 42 });
-      await s.flush();
-    });
-    expect(flushed.response.status).toBe(200);
-    expect(flushed.response.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
-  });
-
-  test("revokeSessions() matches strings and booleans by type, not by text", async () => {
-    const store = new MemoryStore();
-    const a = createClient({ store });
-    const b = createClient({ store });
-    await a.run((s) => s.set("member_id", "42"));
-    await b.run((s) => s.set("member_id", 42));
-    expect(await revokeSessions(store, { member_id: 42 })).toBe(1);
-    expect((await a.run((s) => s.get("member_id"))).value).toBe("42");
-  });
-
-  test("revokeSessions() refuses a CookieStore, a store without deleteWhere, and a bad where", async () => {
-    const store = new MemoryStore();
-    await expect(revokeSessions(new CookieStore({ secret: SECRET }), { a: 1 })).rejects.toThrow(/CookieStore/);
-    const bare = { load: store.load, create: store.create, update: store.update, delete: store.delete };
-    await expect(revokeSessions(bare, { a: 1 })).rejects.toThrow(/deleteWhere/);
-    await expect(revokeSessions(store, {})).rejects.toThrow(/exactly one/);
-    await expect(revokeSessions(store, { a: 1, b: 2 })).rejects.toThrow(/exactly one/);
-    await expect(revokeSessions(store, { a: {} as never })).rejects.toThrow(TypeError);
-    await expect(revokeSessions(store, { _expiry: 1 })).rejects.toThrow(RangeError);
+  test("openSession() enforces maxDataBytes at save", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("a", 1));
+    const session = await openSession(client.cookie()!, { store: client.store, maxDataBytes: 100 });
+    session!.set("blob", "x".repeat(200));
+    await expect(session!.save()).rejects.toThrow(/limit \(maxDataBytes\) is 100/);
   });
 });

@@ -1,12 +1,18 @@
 /**
- * Django's SessionMiddlewareTests, ported, plus the response-phase rules
- * DESIGN.md adds (immutable responses, other Set-Cookie headers, Vary merging).
+ * src/response.ts: the response phase. Django's SessionMiddlewareTests,
+ * ported, plus what this library adds (immutable responses, other Set-Cookie
+ * headers, Vary merging, refreshAfter, the interrupted save).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { getSession, MemoryStore, withSession } from "../mod.ts";
-import { createClient, setCookies, sha256Hex, SpyStore } from "./helpers/jar.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
+import { getSession, MemoryStore, withSession } from "../../mod.ts";
+import { createClient, setCookies, sha256Hex, SpyStore } from "../helpers/jar.ts";
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
 
 describe("SessionMiddlewareTests", () => {
   test("test_secure_session_cookie: cookie.secure adds Secure", async () => {
@@ -410,20 +416,55 @@ describe("withSession() response phase", () => {
   });
 });
 
-describe("serializeCookie()", () => {
-  test("serializeCookie() gives the library's attributes, per value and maxAge, within one cached second", async () => {
-    const { serializeCookie } = await import("../src/cookie.ts");
-    const attributes = { name: "sid", domain: "example.com", path: "/", secure: true, httpOnly: true, sameSite: "lax" as const, partitioned: false };
-    const now = Date.parse("2026-01-01T00:00:00.250Z");
-    const a = serializeCookie(attributes, "a".repeat(32), 60, now);
-    const b = serializeCookie(attributes, "b".repeat(32), 60, now + 500);
-    const c = serializeCookie(attributes, "c".repeat(32), 10, now + 600);
-    const d = serializeCookie(attributes, "d".repeat(32), undefined, now + 700);
-    expect(a).toBe(`sid=${"a".repeat(32)}; Max-Age=60; Domain=example.com; Path=/; Expires=Thu, 01 Jan 2026 00:01:00 GMT; HttpOnly; Secure; SameSite=Lax`);
-    expect(b).toBe(a.replace("a".repeat(32), "b".repeat(32)));
-    expect(c).toMatch(/; Max-Age=10; .*Expires=Thu, 01 Jan 2026 00:00:10 GMT/);
-    expect(d).toBe(`sid=${"d".repeat(32)}; Domain=example.com; Path=/; HttpOnly; Secure; SameSite=Lax`);
-    const later = serializeCookie(attributes, "e".repeat(32), 60, now + 2000);
-    expect(later).toMatch(/Expires=Thu, 01 Jan 2026 00:01:02 GMT/);
+describe("refreshAfter", () => {
+  test("refreshAfter renews a read-only session's expiry at most once per window", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-01-01T00:00:00Z"));
+    const store = new SpyStore();
+    const client = createClient({ store, refreshAfter: 100, cookie: { maxAge: 1000 } });
+    await client.run((s) => s.set("a", 1));
+    store.reset();
+    vi.setSystemTime(new Date("2026-01-01T00:00:50Z"));
+    let response = (await client.run((s) => s.get("a"))).response;
+    expect(store.count("update")).toBe(0);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    vi.setSystemTime(new Date("2026-01-01T00:01:41Z"));
+    response = (await client.run((s) => s.get("a"))).response;
+    expect(store.count("update")).toBe(1);
+    expect(response.headers.getSetCookie()[0]).toMatch(/Max-Age=1000/);
+    const record = await store.inner.load(await sha256Hex(client.cookie()!));
+    expect(record!.expiresAt).toBe(Date.parse("2026-01-01T00:01:41Z") + 1_000_000);
+    vi.setSystemTime(new Date("2026-01-01T00:02:00Z"));
+    await client.run((s) => s.get("a"));
+    expect(store.count("update")).toBe(1);
+  });
+
+  test("refreshAfter: true defaults to half of maxAge", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-01-01T00:00:00Z"));
+    const store = new SpyStore();
+    const client = createClient({ store, refreshAfter: true, cookie: { maxAge: 100 } });
+    await client.run((s) => s.set("a", 1));
+    store.reset();
+    vi.setSystemTime(new Date("2026-01-01T00:00:49Z"));
+    await client.run((s) => s.get("a"));
+    expect(store.count("update")).toBe(0);
+    vi.setSystemTime(new Date("2026-01-01T00:00:51Z"));
+    await client.run((s) => s.get("a"));
+    expect(store.count("update")).toBe(1);
+  });
+});
+
+describe("HTTPS without cookie.secure", () => {
+  test("withSession() warns once when a cookie is set over HTTPS without cookie.secure", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const app = withSession(async (request: Request) => {
+      (await getSession(request)).set("a", 1);
+      return new Response("ok");
+    }, { store: new MemoryStore() });
+    await app(new Request("https://example.com/"));
+    await app(new Request("https://example.com/"));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]![0]).toMatch(/cookie.secure is false/);
   });
 });

@@ -1,10 +1,24 @@
 /**
- * Django's SessionTestsMixin (tests/sessions_tests/tests.py), ported to
- * withSession + MemoryStore. Each test is named after the Django test it ports.
+ * src/session.ts and src/session-state.ts: the Session class. Django's
+ * SessionTestsMixin (tests/sessions_tests/tests.py) ported to withSession +
+ * MemoryStore (each test named after the Django test it ports), then what
+ * this library adds: reserved keys, flash, typed data, store ids, the size
+ * limit and expiry bounds.
  */
-import { afterEach, describe, expect, test, vi } from "vitest";
-import { MemoryStore, SessionInterruptedError } from "../mod.ts";
-import { createClient, sha256Hex, SpyStore } from "./helpers/jar.ts";
+import { afterEach, describe, expect, expectTypeOf, test, vi } from "vitest";
+import {
+  getSession,
+  MemoryStore,
+  openSession,
+  type Session,
+  SessionDataTooLargeError,
+  SessionInterruptedError,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionStore,
+  withSession,
+} from "../../mod.ts";
+import { createClient, setCookies, sha256Hex, SpyStore } from "../helpers/jar.ts";
 
 const AGE = 1_209_600;
 
@@ -405,5 +419,304 @@ describe("test cookie (SessionBase.set_test_cookie)", () => {
     client.jar.clear();
     const { value } = await client.run((s) => s.testCookieWorked());
     expect(value).toBe(false);
+  });
+});
+
+describe("Session values", () => {
+
+  test("Session.set() stores a Date as JSON gives it: a string in the next request", async () => {
+    const client = createClient();
+    const date = new Date("2026-01-02T03:04:05.000Z");
+    await client.run((s) => s.set("when", date));
+    expect((await client.run((s) => s.get("when"))).value).toBe("2026-01-02T03:04:05.000Z");
+  });
+
+  test("Session keys starting with _ are reserved", async () => {
+    const client = createClient();
+    await client.run((s) => {
+      expect(() => s.set("_x", 1)).toThrow(RangeError);
+      expect(() => s.delete("_expiry")).toThrow(RangeError);
+      expect(() => s.flash("_x", 1)).toThrow(RangeError);
+      s.setTestCookie();
+      s.setExpiry(100);
+      s.flash("note", "hi");
+      expect(s.keys()).toEqual([]);
+      expect(s.has("_testcookie")).toBe(false);
+      expect(s.get("_expiry")).toBeUndefined();
+      expect(s.isEmpty()).toBe(false);
+    });
+    expect(client.cookie()).toBeDefined();
+  });
+
+  test("Session<Data> types get() and set()", async () => {
+    const client = createClient();
+    await client.run((untyped) => {
+      const s = untyped as Session<{ visits: number; name: string }>;
+      expectTypeOf(s.get("visits")).toEqualTypeOf<number | undefined>();
+      expectTypeOf(s.get("visits", 0)).toEqualTypeOf<number>();
+      expectTypeOf(s.pop("name")).toEqualTypeOf<string | undefined>();
+      // @ts-expect-error a string is not a number
+      s.set("visits", "one");
+      // @ts-expect-error unknown key
+      s.get("nope");
+      s.set("visits", 1);
+    });
+  });
+});
+
+describe("Session.flash()", () => {
+  test("flash() is not visible in the same request, shown once later, then gone", async () => {
+    const client = createClient();
+    const first = await client.run((s) => {
+      s.flash("message", "Welcome");
+      return [s.get("message"), s.keys()];
+    });
+    expect(first.value).toEqual([undefined, []]);
+    const second = await client.run((s) => [s.get("message"), s.get("message"), s.modified]);
+    expect(second.value).toEqual(["Welcome", undefined, true]);
+    const third = await client.run((s) => s.get("message"));
+    expect(third.value).toBeUndefined();
+  });
+
+  test("flash() values wait through requests that do not read them", async () => {
+    const client = createClient();
+    await client.run((s) => s.flash("m", 1));
+    await client.run((s) => s.get("other"));
+    await client.run((s) => s.get("other"));
+    expect((await client.run((s) => s.get("m"))).value).toBe(1);
+  });
+
+  test("flash() re-set in the request that reads the old one keeps the new one for later", async () => {
+    const client = createClient();
+    await client.run((s) => s.flash("m", "old"));
+    const { value } = await client.run((s) => {
+      s.flash("m", "new");
+      return s.get("m");
+    });
+    expect(value).toBe("old");
+    expect((await client.run((s) => s.get("m"))).value).toBe("new");
+  });
+
+  test("flash() on a session that is otherwise empty is saved and then the session empties", async () => {
+    const client = createClient();
+    await client.run((s) => s.flash("m", 1));
+    expect(client.cookie()).toBeDefined();
+    const { response } = await client.run((s) => s.get("m"));
+    // The session still has its key, so it is saved as {} and the cookie re-sent (as Django).
+    expect(setCookies(response)).toHaveLength(1);
+  });
+});
+
+describe("maxDataBytes (local check)", () => {
+  test("maxDataBytes refuses to save a larger session with a RangeError that says the size", async () => {
+    const store = new MemoryStore();
+    const client = createClient({ store, maxDataBytes: 1000 });
+    const error = await client.run((s) => s.set("big", "x".repeat(2000))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+    expect(String(error)).toMatch(/session of \d+ bytes.*limit \(maxDataBytes\) is 1000/);
+    expect(store.size).toBe(0);
+  });
+  test("maxDataBytes counts UTF-8 bytes", async () => {
+    const client = createClient({ maxDataBytes: 100 });
+    const error = await client.run((s) => s.set("u", "é".repeat(50))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+    const ok = await client.run((s) => s.set("u", "é".repeat(30)));
+    expect(ok.response.status).toBe(200);
+  });
+});
+
+describe("reserved keys", () => {
+  test("get() and has() read a stored _ key that is not the library's own (Django's _auth_user_id); keys() hides it", async () => {
+    const store = new MemoryStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("name", "alice"));
+    const id = await sha256Hex(client.cookie()!);
+    await store.update(id, { set: { _auth_user_id: "42", _auth_user_backend: "b" }, unset: [], expiresAt: Date.now() + 60_000 });
+    const { value } = await client.run((s) => {
+      s.setExpiry(300);
+      s.setTestCookie();
+      return [s.get("_auth_user_id"), s.has("_auth_user_backend"), s.has("_nope"), s.get("_expiry"), s.has("_expiry"), s.get("_testcookie"), s.has("_flash"), s.keys(), s.values(), s.entries()];
+    });
+    expect(value).toEqual(["42", true, false, undefined, false, undefined, false, ["name"], ["alice"], [["name", "alice"]]]);
+  });
+
+  test("set(), delete() and pop() of any _ key still throw RangeError", async () => {
+    const client = createClient();
+    await client.run((s) => {
+      expect(() => s.set("_auth_user_id" as never, 1 as never)).toThrow(RangeError);
+      expect(() => s.delete("_auth_user_id" as never)).toThrow(RangeError);
+      expect(() => s.pop("_auth_user_id" as never)).toThrow(RangeError);
+    });
+  });
+});
+
+/** A MemoryStore whose rows are named by the plain key, like Django's database backend. */
+class PlainIdStore extends MemoryStore {
+  readonly ids: string[] = [];
+  idOf(key: string): string {
+    return `plain:${key}`;
+  }
+  override load(id: string): Promise<SessionRecord | null> {
+    this.ids.push(id);
+    return super.load(id);
+  }
+  override create(id: string, record: SessionRecord): Promise<boolean> {
+    this.ids.push(id);
+    return super.create(id, record);
+  }
+  override update(id: string, patch: SessionPatch): Promise<boolean> {
+    this.ids.push(id);
+    return super.update(id, patch);
+  }
+  override delete(id: string): Promise<void> {
+    this.ids.push(id);
+    return super.delete(id);
+  }
+}
+
+describe("SessionStore.idOf", () => {
+  test("the core names rows with the store's idOf() on create, load, update, cycleKey, flush and openSession", async () => {
+    const store = new PlainIdStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("a", 1));
+    const first = client.cookie()!;
+    await client.run((s) => s.set("a", 2));
+    await client.run((s) => s.cycleKey());
+    const second = client.cookie()!;
+    const opened = await openSession(second, { store });
+    expect(opened!.get("a")).toBe(2);
+    await client.run((s) => s.flush());
+    expect(store.ids.every((id) => id.startsWith("plain:"))).toBe(true);
+    expect(store.ids).toContain(`plain:${first}`);
+    expect(store.ids).toContain(`plain:${second}`);
+    expect(store.size).toBe(0);
+  });
+});
+
+describe("maxDataBytes", () => {
+  test("ten concurrent 900-byte writes against a 2000-byte limit store at most 2000 bytes; the user can still log in", async () => {
+    const store = new MemoryStore();
+    const app = withSession(async (request: Request) => {
+      const session = await getSession(request);
+      const set = new URL(request.url).searchParams.get("set");
+      if (set !== null) session.set(set, "x".repeat(900));
+      if (new URL(request.url).searchParams.has("login")) await session.cycleKey();
+      return new Response("ok");
+    }, { store, maxDataBytes: 2000 });
+    const created = await app(new Request("http://localhost/?set=start"));
+    const key = /sessionid=([a-z0-9]{32})/.exec(created.headers.get("set-cookie")!)![1]!;
+    const cookie = { cookie: `sessionid=${key}` };
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => app(new Request(`http://localhost/?set=k${i}`, { headers: cookie }))));
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(SessionDataTooLargeError);
+    const json = store.dump()[0]![1];
+    expect(new TextEncoder().encode(json).length).toBeLessThanOrEqual(2000);
+    const login = await app(new Request("http://localhost/?login", { headers: cookie }));
+    expect(login.status).toBe(200);
+    expect(login.headers.get("set-cookie")).toMatch(/sessionid=[a-z0-9]{32}/);
+  });
+
+  test("a session over the limit (the limit was lowered) can be cycled, shrunk and flushed, but not grown", async () => {
+    const store = new MemoryStore();
+    const big = createClient({ store, maxDataBytes: 65_536 });
+    await big.run((s) => s.update({ a: "x".repeat(900), b: "x".repeat(900), c: "x".repeat(900) }));
+    const small = createClient({ store, maxDataBytes: 2000 });
+    small.jar.set("sessionid", big.cookie()!);
+    const grow = await small.run((s) => s.set("d", 1)).catch((e: unknown) => e);
+    expect(grow).toBeInstanceOf(SessionDataTooLargeError);
+    expect((grow as SessionDataTooLargeError).limit).toBe(2000);
+    const before = small.cookie();
+    await small.run((s) => s.cycleKey());
+    expect(small.cookie()).not.toBe(before);
+    await small.run((s) => s.delete("a"));
+    const { value } = await small.run((s) => s.keys());
+    expect(value).toEqual(["b", "c"]);
+    await small.run((s) => s.flush());
+    expect(small.cookie()).toBeUndefined();
+    expect(store.size).toBe(0);
+  });
+
+  test("the limit is sent to the store with every patch that sets keys", async () => {
+    const patches: SessionPatch[] = [];
+    const inner = new MemoryStore();
+    const store: SessionStore = {
+      load: (id) => inner.load(id),
+      create: (id, r) => inner.create(id, r),
+      update: (id, patch) => {
+        patches.push(patch);
+        return inner.update(id, patch);
+      },
+      delete: (id) => inner.delete(id),
+    };
+    const client = createClient({ store, maxDataBytes: 5000 });
+    await client.run((s) => s.set("a", 1));
+    await client.run((s) => s.set("b", 2));
+    await client.run((s) => s.delete("b"));
+    expect(patches.map((p) => p.maxBytes)).toEqual([5000, undefined]);
+  });
+
+});
+
+describe("expiry bounds", () => {
+  const DAYS_400 = 34_560_000;
+
+  test("setExpiry() refuses seconds beyond 400 days either way with a RangeError, at the call", async () => {
+    const client = createClient();
+    await client.run((s) => {
+      for (const value of [1e13, Number.MAX_SAFE_INTEGER, 1e300, -1e300, DAYS_400 + 1, -DAYS_400 - 1]) {
+        expect(() => s.setExpiry(value), String(value)).toThrow(RangeError);
+      }
+      expect(s.modified).toBe(false);
+      s.setExpiry(DAYS_400);
+      expect(s.getExpiryAge()).toBe(DAYS_400);
+      s.setExpiry(-DAYS_400);
+      expect(s.getExpiryAge()).toBe(-DAYS_400);
+    });
+  });
+
+  test("setExpiry() refuses a Date more than 400 days ahead with a RangeError; any past Date is allowed", async () => {
+    const client = createClient();
+    await client.run((s) => {
+      expect(() => s.setExpiry(new Date(Date.now() + (DAYS_400 + 60) * 1000))).toThrow(RangeError);
+      expect(() => s.setExpiry(new Date(8.64e15))).toThrow(RangeError);
+      expect(() => s.setExpiry(new Date(Number.NaN))).toThrow(TypeError);
+      s.setExpiry(new Date(Date.now() + (DAYS_400 - 60) * 1000));
+      s.setExpiry(new Date(0));
+      expect(s.getExpiryDate().getTime()).toBeGreaterThan(Date.now() - (DAYS_400 + 1) * 1000);
+    });
+  });
+
+  test("a stored _expiry out of range (written by other software) still gives a finite expiry within 400 days, and the cookie agrees", async () => {
+    const store = new MemoryStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("a", 1));
+    const id = await sha256Hex(client.cookie()!);
+    const expiries: number[] = [];
+    const spy: SessionStore = {
+      load: (i) => store.load(i),
+      create: (i, r) => store.create(i, r),
+      update: (i, patch) => {
+        expiries.push(patch.expiresAt);
+        return store.update(i, patch);
+      },
+      delete: (i) => store.delete(i),
+    };
+    for (const stored of [1e300, "+275760-09-13T00:00:00.001Z", "not a date"]) {
+      await store.update(id, { set: { _expiry: stored }, unset: [], expiresAt: Date.now() + 60_000 });
+      const other = createClient({ store: spy });
+      other.jar.set("sessionid", client.cookie()!);
+      const { response } = await other.run((s) => s.set("b", 2));
+      const header = response.headers.getSetCookie()[0]!;
+      const maxAge = Number(/Max-Age=(\d+)/.exec(header)![1]);
+      const expires = Date.parse(/Expires=([^;]+)/.exec(header)![1]!);
+      expect(maxAge).toBeLessThanOrEqual(DAYS_400);
+      expect(Math.abs(expires - (Date.now() + maxAge * 1000))).toBeLessThan(2000);
+    }
+    expect(expiries).toHaveLength(3);
+    for (const at of expiries) {
+      expect(Number.isFinite(at)).toBe(true);
+      expect(at).toBeLessThanOrEqual(Date.now() + DAYS_400 * 1000);
+    }
   });
 });

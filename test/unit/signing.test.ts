@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { base64UrlDecode, base64UrlEncode, COMPRESS_MIN_BYTES, TimestampSigner } from "../src/signing.ts";
+import { base64UrlDecode, base64UrlEncode, COMPRESS_MIN_BYTES, TimestampSigner } from "../../src/signing.ts";
 
 const SECRET = "s".repeat(16) + "0123456789abcdef"; // 32 bytes
 const OLD_SECRET = "old-secret-0123456789abcdefghijklmnop";

@@ -16,7 +16,7 @@ import {
   type SessionRecord,
   type SessionStore,
   withSession,
-} from "../mod.ts";
+} from "../../mod.ts";
 
 /** A MemoryStore that records the name of every call. */
 class SpyStore implements SessionStore {
