@@ -32,6 +32,8 @@ export interface DjangoProject {
   readonly sqlitePath: string;
   /** Django's version, e.g. "3.2.25". */
   readonly version: string;
+  /** Django's name for the database in use: "sqlite" or "postgresql". */
+  readonly vendor: string;
   /** The project's SECRET_KEY. */
   readonly secretKey: string;
   /** Sends one request to the driver and resolves its answer (rejects with Django's error and traceback). */
@@ -95,7 +97,7 @@ export async function startDjango(options: { database?: DjangoDatabase; secretKe
   process.once("exit", killOnExit);
 
   const lines = createInterface({ input: child.stdout });
-  const ready = new Promise<{ django: string }>((resolve, reject) => {
+  const ready = new Promise<{ django: string; vendor: string }>((resolve, reject) => {
     child.once("exit", (code) => {
       exited = true;
       const error = new Error(`Django driver exited (${code}):\n${stderr}`);
@@ -104,8 +106,8 @@ export async function startDjango(options: { database?: DjangoDatabase; secretKe
       pending.clear();
     });
     lines.on("line", (line) => {
-      const message = JSON.parse(line) as { ready?: boolean; django?: string; id?: number; ok?: unknown; error?: string };
-      if (message.ready) return resolve({ django: message.django! });
+      const message = JSON.parse(line) as { ready?: boolean; django?: string; vendor?: string; id?: number; ok?: unknown; error?: string };
+      if (message.ready) return resolve({ django: message.django!, vendor: message.vendor! });
       const waiter = pending.get(message.id!);
       if (!waiter) return;
       pending.delete(message.id!);
@@ -114,8 +116,9 @@ export async function startDjango(options: { database?: DjangoDatabase; secretKe
     });
   });
   let version: string;
+  let vendor: string;
   try {
-    version = (await ready).django;
+    ({ django: version, vendor } = await ready);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -124,6 +127,7 @@ export async function startDjango(options: { database?: DjangoDatabase; secretKe
     dir,
     sqlitePath,
     version,
+    vendor,
     secretKey,
     call(op, args = {}) {
       if (exited) return Promise.reject(new Error(`Django driver has exited:\n${stderr}`));
