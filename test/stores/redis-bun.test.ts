@@ -25,7 +25,7 @@ it("RedisStore passes the conformance suite and the outage checks with Bun's Red
   const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as { name?: string; ok?: boolean; error?: string; done?: boolean; failed?: number; info?: string });
   const results = lines.filter((line) => line.name !== undefined);
   expect(lines.at(-1)).toMatchObject({ done: true });
-  expect(results.length).toBeGreaterThan(30);
+  expect(results.length).toBeGreaterThan(25);
   expect(results.filter((line) => !line.ok).map((line) => `${line.name}: ${line.error}`)).toEqual([]);
   expect(lines.find((line) => line.info)?.info).toMatch(/^Bun 1\.\d+\.\d+, redis-server \d+\.\d+\.\d+$/);
 }, 150_000);
