@@ -146,7 +146,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`fetch-session: cannot open the database ${shown(url)}: ${location.path} does not exist`);
     return 1;
   }
-  const { openLibsqlDatabase } = await import("./stores/libsql.ts");
+  const { openLibsqlDatabase } = await import("./stores/libsql/index.ts");
   const { KyselyStore } = await import("./stores/kysely-store.ts");
   let db;
   try {

@@ -18,11 +18,11 @@ export function loadDefaultStore(): Promise<AnySessionStore> {
   defaultStore ??= (async () => {
     // A computed specifier, so bundlers leave it alone; undefined in workerd (which has no default store).
     const here = (import.meta as { url?: string }).url;
-    let url = "./stores/libsql";
+    let url = "./stores/libsql/default-store";
     let module: { createDefaultStore(): Promise<AnySessionStore> };
     try {
       if (here === undefined) throw new TypeError("import.meta.url is not available in this runtime");
-      url = new URL(`./stores/libsql${here.endsWith(".ts") ? ".ts" : ".js"}`, here).href;
+      url = new URL(`./stores/libsql/default-store${here.endsWith(".ts") ? ".ts" : ".js"}`, here).href;
       module = await import(/* @vite-ignore */ url);
     } catch (error) {
       throw new TypeError(

@@ -4,7 +4,7 @@
 const { getSession, withSession, CookieStore, MemoryStore } = process.env.FS_MOD
   ? await import(process.env.FS_MOD)
   : await import("../../mod.ts");
-import { createLibsqlStore } from "../../src/stores/libsql.ts";
+import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 import { DB, SECRET, cleanups, notFound, serveFetch, stats, withStats } from "./common.mjs";
 
 const kind = process.env.STORE ?? "libsql";

@@ -11,7 +11,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { getSession, withSession } from "../../mod.ts";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
-import { createLibsqlStore } from "../../src/stores/libsql.ts";
+import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 
 const url = process.env.STORE_URL;
 if (!url) throw new Error("STORE_URL is required");

@@ -9,7 +9,7 @@
  */
 import { Kysely, SqliteDialect } from "kysely";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
-import { createLibsqlStore } from "../../src/stores/libsql.ts";
+import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 
 const [backend, path] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 

@@ -3,7 +3,7 @@
  * batch at once: other work must still run between batches.
  */
 import { afterAll, expect, test } from "vitest";
-import { createLibsqlStore } from "../../src/stores/libsql.ts";
+import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 
 const store = await createLibsqlStore({ url: ":memory:" });
 afterAll(() => store.db.destroy());

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLibsqlStore } from "../../src/stores/libsql.ts";
+import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 import { startHranaServer } from "../helpers/hrana-server.ts";
 import { ROOT } from "../helpers/servers.ts";
 
@@ -115,11 +115,12 @@ describe("fetch-session clearsessions", () => {
     it(`fetch-session under ${runtime} exits 2 with the usage for wrong arguments, and 0 for --help`, async () => {
       const help = await cli(runtime, ["--help"]);
       expect(help.code).toBe(0);
-      expect(help.stdout).toMatch(/^Usage: fetch-session clearsessions/);
-      for (const args of [[], ["clearsessions"], ["clearsessions", "--url"], ["clearsessions", "--nope"], ["dropeverything"], ["clearsessions", "--url", "x", "--table", "a b"]]) {
+      expect(help.stdout).toMatch(/^Usage: fetch-session <command>/);
+      expect(help.stdout).toContain("fetch-session schema --dialect <sqlite|postgres>");
+      for (const args of [[], ["clearsessions"], ["clearsessions", "--url"], ["clearsessions", "--nope"], ["dropeverything"], ["clearsessions", "--url", "x", "--table", "a b"], ["schema"], ["schema", "--dialect", "mysql"], ["schema", "--dialect", "sqlite", "--url", "file:x.db"], ["schema", "--dialect", "sqlite", "--table", "a-b"], ["clearsessions", "--dialect", "sqlite"]]) {
         const result = await cli(runtime, args);
         expect(result.code, args.join(" ")).toBe(2);
-        expect(result.stderr, args.join(" ")).toMatch(/Usage: fetch-session clearsessions/);
+        expect(result.stderr, args.join(" ")).toMatch(/Usage: fetch-session <command>/);
       }
     });
   }

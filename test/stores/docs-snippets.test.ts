@@ -44,7 +44,7 @@ function tsconfig(include: string[], extra: Record<string, unknown>) {
     extends: "../../../tsconfig.json",
     compilerOptions: {
       noEmit: true,
-      paths: { "fetch-session": ["../../../mod.ts"], "fetch-session/libsql": ["../../../src/stores/libsql.ts"] },
+      paths: { "fetch-session": ["../../../mod.ts"], "fetch-session/libsql": ["../../../src/stores/libsql/index.ts"] },
       ...extra,
     },
     include,

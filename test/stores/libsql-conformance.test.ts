@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll } from "vitest";
-import { openLibsqlDatabase } from "../../src/stores/libsql.ts";
+import { openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { kyselyOpener, SQLITE_CORRUPT } from "../helpers/kysely-harness.ts";
 import { storeConformance } from "../store-conformance.ts";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLibsqlStore, LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql.ts";
+import { createLibsqlStore, LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { startHranaServer, type HranaServer } from "../helpers/hrana-server.ts";
 import { kyselyOpener, SQLITE_CORRUPT } from "../helpers/kysely-harness.ts";
 import { storeConformance } from "../store-conformance.ts";

@@ -5,7 +5,8 @@ import { CamelCasePlugin, Kysely, Migrator, MysqlDialect, PostgresDialect, sql }
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { getSession, withSession } from "../../mod.ts";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
-import { createDefaultStore, createLibsqlStore, LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql.ts";
+import { createDefaultStore } from "../../src/stores/libsql/default-store.ts";
+import { createLibsqlStore, LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { createSessionMigrations, detectSqlFamily, sessionMigrations } from "../../src/stores/schema.ts";
 import { freshTable } from "../helpers/kysely-harness.ts";
 import { dumpTable, sessionCookie, sessionOverSqlSuite } from "../helpers/session-sql-suite.ts";
