@@ -53,9 +53,8 @@ export function isValidKey(value: string): boolean {
 
 /**
  * The id a store sees for a key: the lowercase hex SHA-256 of its UTF-8 bytes,
- * so that a leaked table gives no usable session. Synchronous: a hand-written
- * SHA-256 of a 32-character key costs about 1 µs, an awaited
- * `crypto.subtle.digest` 6 µs on Bun and 36 µs on Node (bench/micro/sha256.mjs).
+ * so that a leaked table gives no usable session. Synchronous, so that
+ * loading a session costs no extra tick (bench/RESULTS.md has the measurements).
  *
  * @param key a session key
  * @returns 64 lowercase hex characters
