@@ -195,6 +195,22 @@ describe("djangoCookieStore with real Django", () => {
     expect(decisionsDiffer).toBeLessThan(zipped / 4);
   });
 
+  it("(4) Django's JSON: random doubles, strings and keys serialise exactly as Python's json.dumps writes them", async () => {
+    const doubles = fc.sample(fc.double({ noNaN: true, noDefaultInfinity: true }), { seed: 11, numRuns: 5000 });
+    const scaled = fc.sample(fc.tuple(fc.integer({ min: -999_999, max: 999_999 }), fc.integer({ min: -330, max: 300 })), { seed: 12, numRuns: 2000 })
+      .map(([m, e]) => Number(`${m}e${e}`));
+    const strings = fc.sample(fc.string({ unit: "binary", maxLength: 40 }), { seed: 13, numRuns: 2000 });
+    const texts = [
+      ...[...doubles, ...scaled].map((n) => djangoJson([n])),
+      ...strings.map((text) => djangoJson({ [text]: text })),
+    ];
+    const redumped = await django.call<string[]>("redump", { texts });
+    const wrong = texts.filter((text, i) => redumped[i] !== text);
+    expect(wrong.slice(0, 5).map((text) => `${text} -> ${redumped[texts.indexOf(text)]}`)).toEqual([]);
+    // And they are the values JavaScript had.
+    for (const [i, n] of [...doubles, ...scaled].entries()) expect(JSON.parse(texts[i]!)[0]).toBe(n === 0 ? 0 : n);
+  });
+
   it("(4) tokens Django signs are read back to the same values", async () => {
     const at = Math.floor(Date.now() / 1000);
     const corpus = payloadCorpus().slice(0, 120);
@@ -256,6 +272,21 @@ describe("djangoCookieStore with real Django", () => {
     expect(back.user_id_before).toBe(userId);
   });
 
+  it("(5) an expiry stored as an ISO datetime (newer Django's set_expiry(datetime)) is read as that moment", async () => {
+    const at = Math.floor(Date.now() / 1000);
+    const when = new Date((at + 30 * 86400) * 1000 + 123);
+    // Python's isoformat() of an aware UTC datetime: microseconds and +00:00.
+    const iso = when.toISOString().replace("Z", "456+00:00");
+    const [token] = await django.call<{ token: string }[]>("dumps", {
+      items: [{ json: `{"a":1,"_session_expiry":"${iso}"}`, key: secretKey, salt: DJANGO_COOKIE_SALT, time: at }],
+    });
+    const { result } = await jsRequest(djangoCookieStore({ secretKey }), token!.token, (session) => ({
+      date: session.getExpiryDate().toISOString(),
+      keys: session.keys(),
+    }));
+    expect(result).toEqual({ date: when.toISOString(), keys: ["a"] });
+  });
+
   it("(6) rotation: a token signed with a fallback key is read; new tokens use the current key", async () => {
     const oldKey = secretKey;
     const newKey = djangoSecretKey();
@@ -302,6 +333,17 @@ describe("djangoCookieStore with real Django", () => {
     const after = await djangoRequest({ cookie: deleted.value });
     expect(after.test_cookie_worked).toBe(false);
     expect(after.before).toEqual({ visits: 1 });
+  });
+
+  it("integers above 2^53 lose precision in JavaScript and come back to Django as floats", async () => {
+    const cookie = (await djangoRequest({ actions: [{ op: "update", json: '{"big":1152921504606846977,"safe":9007199254740991}' }] })).cookie!.value;
+    const { result, value } = await jsRequest(djangoCookieStore({ secretKey }), cookie, (session) => {
+      session.set("touched", true);
+      return [session.get("big"), session.get("safe")];
+    });
+    expect(result).toEqual([1152921504606846976, 9007199254740991]);
+    const [decoded] = await django.call<{ payload: string }[]>("decompress", { tokens: [value] });
+    expect(decoded!.payload).toBe('{"big":1.152921504606847e+18,"safe":9007199254740991,"touched":true}');
   });
 
   it("refuses forged, truncated and other-salt tokens as Django does", async () => {

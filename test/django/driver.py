@@ -138,6 +138,11 @@ def op_dumps(args):
     return out
 
 
+def op_redump(args):
+    """json.dumps(json.loads(text)) with Django's separators, for each text."""
+    return [json.dumps(json.loads(text), separators=(",", ":")) for text in args["texts"]]
+
+
 def op_loads(args):
     """signing.loads of each token; the payload is returned as Django's JSON text."""
     out = []
