@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
 import { getSession, MemoryStore, withSession } from "../../mod.ts";
+import { CookieJar, rowId } from "../helpers/http.ts";
 import { createClient, setCookies, sha256Hex, SpyStore } from "../helpers/jar.ts";
 
 afterEach(() => {
@@ -467,4 +468,56 @@ describe("HTTPS without cookie.secure", () => {
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]![0]).toMatch(/cookie.secure is false/);
   });
+});
+
+describe("the interrupted save (a concurrent login or logout deleted the session)", () => {
+  /** An app whose /login cycles the key and whose /poll reads the session, then waits for `gate` before answering. */
+  function loginApp(options: { saveEveryRequest?: boolean } = {}) {
+    let open!: () => void;
+    let loaded!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const pollLoaded = new Promise<void>((resolve) => (loaded = resolve));
+    const store = new MemoryStore();
+    const app = withSession(async (request: Request) => {
+      const session = await getSession(request);
+      const path = new URL(request.url).pathname;
+      if (path === "/start") session.set("cart", ["apple"]);
+      if (path === "/login") {
+        session.set("user", "alice");
+        await session.cycleKey();
+      }
+      if (path === "/poll" || path === "/write") {
+        loaded();
+        await gate;
+        if (path === "/write") session.set("seen", true);
+      }
+      return new Response(path);
+    }, { store, ...options });
+    return { app, store, open, pollLoaded };
+  }
+
+  for (const [what, path, options] of [
+    ["a write", "/write", {}],
+    ["a read-only poll with saveEveryRequest", "/poll", { saveEveryRequest: true }],
+  ] as const) {
+    test(`${what} carrying the pre-login key that saves after the login gets 400 and leaves the new cookie alone`, async () => {
+      const { app, store, open, pollLoaded } = loginApp(options);
+      const jar = new CookieJar(app);
+      await jar.fetch("/start");
+      const preLogin = jar.get()!;
+      const stale = app(new Request(`http://localhost${path}`, { headers: { cookie: `sessionid=${preLogin}` } }));
+      await pollLoaded;
+      await jar.fetch("/login");
+      const loggedIn = jar.get()!;
+      expect(loggedIn).not.toBe(preLogin);
+      open();
+      const response = await stale;
+      expect(response.status).toBe(400);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      jar.receive(response);
+      expect(jar.get()).toBe(loggedIn);
+      expect((await store.load(rowId(loggedIn)))!.data).toEqual({ cart: ["apple"], user: "alice" });
+      expect(await store.load(rowId(preLogin))).toBeNull();
+    });
+  }
 });

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, expectTypeOf, test, vi } from "vitest";
 import { getSession, MemoryStore, SessionStoreError, type SessionStore, withSession } from "../../mod.ts";
+import { CookieJar, rowId, setCookies } from "../helpers/http.ts";
 import { createClient, SpyStore } from "../helpers/jar.ts";
 
 afterEach(() => {
@@ -105,5 +106,97 @@ describe("getSession()", () => {
     expect(error).toBeInstanceOf(SessionStoreError);
     expect(String((error as Error).cause)).toMatch(/disk full/);
     expect(store.size).toBe(0);
+  });
+});
+
+describe("nested withSession() on one request", () => {
+  test("an inner wrapper for the same cookie shares the outer session; the outer handler's writes after the sub-app returns are saved, once", async () => {
+    const store = new MemoryStore();
+    const sub = withSession(async (request: Request) => {
+      (await getSession(request)).set("inner", 1);
+      return new Response("sub");
+    }, { store });
+    let same = false;
+    const app = withSession(async (request: Request) => {
+      const before = await getSession(request);
+      before.set("outerBefore", 1);
+      const response = await sub(request);
+      const after = await getSession(request);
+      same = after === before;
+      after.set("outerAfter", 2);
+      return response;
+    }, { store });
+    const jar = new CookieJar(app);
+    const response = await jar.fetch("/");
+    expect(await response.text()).toBe("sub");
+    expect(same).toBe(true);
+    expect(setCookies(response)).toHaveLength(1);
+    expect(store.size).toBe(1);
+    const key = jar.get()!;
+    expect((await store.load(rowId(key)))!.data).toEqual({ outerBefore: 1, inner: 1, outerAfter: 2 });
+  });
+
+  test("a synchronous inner wrapper for the same cookie also joins the outer session", async () => {
+    const store = new MemoryStore();
+    const sub = withSession((_request: Request) => new Response("sub"), { store });
+    const app = withSession(async (request: Request) => {
+      const response = sub(request);
+      (await getSession(request)).set("outer", 1);
+      return response;
+    }, { store });
+    const jar = new CookieJar(app);
+    await jar.fetch("/");
+    expect((await store.load(rowId(jar.get()!)))!.data).toEqual({ outer: 1 });
+  });
+
+  test("an inner wrapper for another cookie keeps its own session while it runs; the outer handler gets its own back", async () => {
+    const outerStore = new MemoryStore();
+    const innerStore = new MemoryStore();
+    const sub = withSession(async (request: Request) => {
+      (await getSession(request)).set("inner", 1);
+      return new Response("sub");
+    }, { store: innerStore, cookie: { name: "subsession" } });
+    const app = withSession(async (request: Request) => {
+      (await getSession(request)).set("outerBefore", 1);
+      const response = await sub(request);
+      (await getSession(request)).set("outerAfter", 2);
+      return response;
+    }, { store: outerStore });
+    const jar = new CookieJar(app);
+    const response = await jar.fetch("/");
+    expect(setCookies(response).map((c) => c.name).sort()).toEqual(["sessionid", "subsession"]);
+    expect((await outerStore.load(rowId(jar.get("sessionid")!)))!.data).toEqual({ outerBefore: 1, outerAfter: 2 });
+    expect((await innerStore.load(rowId(jar.get("subsession")!)))!.data).toEqual({ inner: 1 });
+  });
+
+  test("an inner wrapper that throws gives the outer handler its own session back", async () => {
+    const store = new MemoryStore();
+    const sub = withSession(async () => {
+      throw new Error("sub-app failed");
+    }, { store, cookie: { name: "other" } });
+    const app = withSession(async (request: Request) => {
+      const outer = await getSession(request);
+      await sub(request).catch(() => {});
+      expect(await getSession(request)).toBe(outer);
+      outer.set("ok", true);
+      return new Response("ok");
+    }, { store });
+    const jar = new CookieJar(app);
+    await jar.fetch("/");
+    expect((await store.load(rowId(jar.get()!)))!.data).toEqual({ ok: true });
+  });
+
+  test("a wrapper called again with a Request whose first wrapper has finished starts its own session", async () => {
+    const store = new MemoryStore();
+    const app = withSession(async (request: Request) => {
+      (await getSession(request)).set("n", 1);
+      return new Response("ok");
+    }, { store });
+    const request = new Request("http://localhost/");
+    const first = await app(request);
+    const second = await app(request);
+    expect(setCookies(first)).toHaveLength(1);
+    expect(setCookies(second)).toHaveLength(1);
+    expect(store.size).toBe(2);
   });
 });
