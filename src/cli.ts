@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `fetch-session` command. One subcommand, Django's `clearsessions`:
+ * The `fetch-session` command:
+ *
+ * - `schema`: prints the SQL that creates the sessions table and its expiry
+ *   index (the statements `KyselyStore.createSchema()` and the migrations
+ *   run), e.g. as a D1 migration:
+ *   `npx fetch-session schema --dialect sqlite > migrations/0001_create_sessions.sql`;
+ * - `clearsessions`, Django's command: deletes expired sessions from a
+ *   libSQL/SQLite database.
  *
  * ```sh
+ * npx fetch-session schema --dialect postgres --table user_sessions
  * npx fetch-session clearsessions --url file:sessions.db
  * bun src/cli.ts clearsessions --url libsql://db.example.turso.io --auth-token "$TOKEN"
  * deno run --allow-read --allow-write --allow-ffi --allow-env --allow-sys src/cli.ts clearsessions --url file:sessions.db
@@ -15,25 +23,40 @@
  */
 import { existsSync } from "node:fs";
 import process from "node:process";
-import { checkTableName } from "./stores/schema.ts";
+import { checkTableName, schemaStatements, type SqlFamily } from "./stores/schema.ts";
 import { readEnv } from "./util/env.ts";
 import { parseDatabaseUrl } from "./util/file-url.ts";
 
-const USAGE = `Usage: fetch-session clearsessions [options]
+const USAGE = `Usage: fetch-session <command> [options]
 
-Deletes expired sessions from a libSQL/SQLite session database, in batches,
-and prints how many it removed.
+Commands:
+  schema          print the SQL that creates the sessions table and its index
+  clearsessions   delete expired sessions from a libSQL/SQLite database
 
-Options:
+fetch-session schema --dialect <sqlite|postgres> [--table <name>]
+
+  Prints the CREATE statements (idempotent: "if not exists"), the same ones
+  KyselyStore.createSchema() and sessionMigrations run. For D1:
+    npx fetch-session schema --dialect sqlite > migrations/0001_create_sessions.sql
+    npx wrangler d1 migrations apply DB
+
+  --dialect <name>      sqlite (SQLite, libSQL, D1, bun:sqlite, node:sqlite) or postgres
+  --table <name>        the sessions table (default: sessions)
+
+fetch-session clearsessions [options]
+
+  Deletes expired sessions in batches and prints how many it removed.
+
   --url <url>           file:path.db, a bare path, or libsql://, http(s)://, ws(s)://
                         (default: the SESSION_DATABASE_URL environment variable)
   --auth-token <token>  token for a remote server (default: SESSION_DATABASE_AUTH_TOKEN)
   --table <name>        the sessions table (default: sessions)
   --batch-size <n>      rows deleted per statement (default: 1000)
-  -h, --help            show this help
 
-PostgreSQL and D1 users call store.clearExpired() from their own job
-(on Workers: a scheduled handler).`;
+  PostgreSQL and D1 users call store.clearExpired() from their own job
+  (on Workers: a scheduled handler).
+
+  -h, --help            show this help`;
 
 /** Raised for wrong arguments: exit code 2 with the usage. */
 class UsageError extends Error {}
@@ -43,15 +66,25 @@ interface Options {
   help: boolean;
   url?: string;
   authToken?: string;
+  dialect?: string;
   table: string;
   batchSize: number;
+  /** The options given explicitly, to refuse those the command does not take. */
+  given: Set<string>;
 }
 
-const VALUE_OPTIONS: Record<string, "url" | "authToken" | "table" | "batchSize"> = {
+const VALUE_OPTIONS: Record<string, "url" | "authToken" | "dialect" | "table" | "batchSize"> = {
   "--url": "url",
   "--auth-token": "authToken",
+  "--dialect": "dialect",
   "--table": "table",
   "--batch-size": "batchSize",
+};
+
+/** The options each command takes. */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  schema: ["--dialect", "--table"],
+  clearsessions: ["--url", "--auth-token", "--table", "--batch-size"],
 };
 
 /**
@@ -62,7 +95,7 @@ const VALUE_OPTIONS: Record<string, "url" | "authToken" | "table" | "batchSize">
  * @throws {UsageError} for an unknown option, a missing value or an extra argument
  */
 function parse(args: string[]): Options {
-  const options: Options = { command: undefined, help: false, table: "sessions", batchSize: 1000 };
+  const options: Options = { command: undefined, help: false, table: "sessions", batchSize: 1000, given: new Set() };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "-h" || arg === "--help") {
@@ -75,6 +108,7 @@ function parse(args: string[]): Options {
     if (key !== undefined) {
       const value = eq > 0 && name !== arg ? arg.slice(eq + 1) : args[++i];
       if (value === undefined || value === "") throw new UsageError(`Option ${name} needs a value`);
+      options.given.add(name);
       if (key === "batchSize") {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`Option --batch-size must be a positive integer: received "${value}"`);
@@ -93,12 +127,42 @@ function parse(args: string[]): Options {
   } catch (error) {
     throw new UsageError(`Option --table: ${(error as Error).message}`);
   }
+  const allowed = options.command === undefined ? undefined : COMMAND_OPTIONS[options.command];
+  if (allowed !== undefined) {
+    for (const name of options.given) {
+      if (!allowed.includes(name)) throw new UsageError(`Option ${name} does not apply to ${options.command}`);
+    }
+  }
+  if (options.command === "schema" && options.dialect !== "sqlite" && options.dialect !== "postgres") {
+    throw new UsageError(
+      options.dialect === undefined
+        ? "schema needs --dialect sqlite or --dialect postgres"
+        : `Option --dialect must be sqlite or postgres: received "${options.dialect}"`,
+    );
+  }
   return options;
 }
 
 /** The URL without its query string (which may carry a token), for messages. */
 function shown(url: string): string {
   return url.split("?")[0]!;
+}
+
+/**
+ * The `schema` command's output: a comment, then each statement of
+ * `schemaStatements` on one line, ended by `;`.
+ *
+ * @param family the SQL family
+ * @param table the table name (checked)
+ * @returns the SQL text
+ */
+function schemaSql(family: SqlFamily, table: string): string {
+  const engines = family === "sqlite" ? "SQLite, libSQL, D1, bun:sqlite, node:sqlite" : "PostgreSQL";
+  return (
+    `-- fetch-session: the sessions table "${table}" and its expiry index (${engines}).\n` +
+    "-- The same statements as KyselyStore.createSchema(); idempotent. Made by: fetch-session schema\n" +
+    schemaStatements(family, table).map((statement) => `${statement};\n`).join("")
+  );
 }
 
 /**
@@ -118,6 +182,10 @@ async function main(args: string[]): Promise<number> {
   }
   if (options.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (options.command === "schema") {
+    process.stdout.write(schemaSql(options.dialect as SqlFamily, options.table));
     return 0;
   }
   if (options.command !== "clearsessions") {

@@ -1,10 +1,18 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Kysely, PostgresDialect } from "kysely";
+import { D1Dialect } from "kysely-d1";
+import Database from "libsql";
+import { Miniflare } from "miniflare";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
+import { schemaStatements } from "../../src/stores/schema.ts";
+import { startPostgres } from "../helpers/postgres.ts";
 import { startHranaServer } from "../helpers/hrana-server.ts";
 import { ROOT } from "../helpers/servers.ts";
 
@@ -167,5 +175,115 @@ describe("fetch-session clearsessions", () => {
     const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
     expect(pkg.bin["fetch-session"]).toBe("./dist/src/cli.js");
     expect((await readFile(join(dist, "src", "cli.js"), "utf8")).split("\n")[0]).toBe("#!/usr/bin/env node");
+  });
+});
+
+describe("fetch-session schema", () => {
+  /** The statements of an output: its non-comment lines. */
+  const statementsOf = (sql: string) => sql.split("\n").filter((line) => line !== "" && !line.startsWith("--"));
+
+  /** A KyselyStore on a table the printed schema made: create, load, update and clearExpired work, createSchema is a no-op. */
+  async function exercise(store: KyselyStore): Promise<void> {
+    const id = "e".repeat(64);
+    expect(await store.create(id, { data: { n: 1 }, expiresAt: Date.now() + HOUR })).toBe(true);
+    expect(await store.update(id, { set: { m: 2 }, unset: ["n"], expiresAt: Date.now() + HOUR })).toBe(true);
+    expect((await store.load(id))?.data).toEqual({ m: 2 });
+    expect(await store.clearExpired()).toBe(0);
+    await store.createSchema();
+    expect((await store.load(id))?.data).toEqual({ m: 2 });
+  }
+
+  for (const runtime of ["node", "bun", "deno"] as const) {
+    it(`fetch-session schema under ${runtime} prints the createSchema() statements for sqlite and postgres, with --table`, async () => {
+      for (const [dialect, table] of [["sqlite", "sessions"], ["postgres", "sessions"], ["sqlite", "user_sessions"]] as const) {
+        const args = ["schema", "--dialect", dialect, ...(table === "sessions" ? [] : ["--table", table])];
+        const result = await cli(runtime, args);
+        expect(result, result.stderr).toMatchObject({ code: 0, stderr: "" });
+        expect(result.stdout).toMatch(/^-- fetch-session: /);
+        expect(statementsOf(result.stdout)).toEqual(schemaStatements(dialect, table).map((statement) => `${statement};`));
+      }
+    });
+  }
+
+  it("the sqlite schema applies with libSQL and as a D1 migration (wrangler d1 migrations apply --local), and KyselyStore works on it", async () => {
+    const sql = (await cli("node", ["schema", "--dialect", "sqlite", "--table", "migrated"])).stdout;
+    const file = join(dir, "schema-libsql.db");
+    const native = new Database(file);
+    try {
+      native.exec(sql);
+      native.exec(sql); // a second run is harmless
+    } finally {
+      native.close();
+    }
+    const libsql = await createLibsqlStore({ url: `file:${file}`, table: "migrated" });
+    try {
+      await exercise(libsql);
+    } finally {
+      await libsql.db.destroy();
+    }
+    // The D1 migration step: the output as migrations/0001_create_sessions.sql, applied by wrangler to a local D1.
+    const project = join(dir, "d1-project");
+    const databaseId = "00000000-0000-4000-8000-000000000001";
+    await mkdir(join(project, "migrations"), { recursive: true });
+    await writeFile(join(project, "migrations", "0001_create_sessions.sql"), sql);
+    await writeFile(join(project, "worker.js"), "export default { fetch: () => new Response('ok') };\n");
+    await writeFile(
+      join(project, "wrangler.jsonc"),
+      JSON.stringify({
+        name: "schema-test",
+        main: "worker.js",
+        compatibility_date: "2026-05-01",
+        d1_databases: [{ binding: "DB", database_name: "sessions", database_id: databaseId, migrations_dir: "migrations" }],
+      }),
+    );
+    const applied = await exec(join(BIN, "wrangler"), ["d1", "migrations", "apply", "DB", "--local"], {
+      cwd: project,
+      env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+      timeout: 120_000,
+    });
+    expect(applied.stdout).toMatch(/0001_create_sessions\.sql\s*│\s*✅/);
+    const mf = new Miniflare({
+      modules: true,
+      script: "export default {}",
+      d1Databases: { DB: databaseId },
+      d1Persist: join(project, ".wrangler", "state", "v3", "d1"),
+      compatibilityDate: "2026-05-01",
+    });
+    try {
+      const d1 = await mf.getD1Database("DB");
+      const columns = await d1.prepare("select name, type, pk from pragma_table_info('migrated') order by cid").all();
+      expect(columns.results).toEqual([
+        { name: "id", type: "TEXT", pk: 1 },
+        { name: "data", type: "TEXT", pk: 0 },
+        { name: "expires_at", type: "INTEGER", pk: 0 },
+      ]);
+      const database = d1 as unknown as ConstructorParameters<typeof D1Dialect>[0]["database"];
+      const db = new Kysely<any>({ dialect: new D1Dialect({ database }) });
+      await exercise(new KyselyStore({ db, table: "migrated" }));
+    } finally {
+      await mf.dispose();
+    }
+  });
+
+  it("the postgres schema applies to PostgreSQL and KyselyStore works on it", async () => {
+    const sql = (await cli("node", ["schema", "--dialect", "postgres", "--table", "migrated"])).stdout;
+    const server = await startPostgres();
+    const pool = new pg.Pool({ connectionString: server.connectionString, max: 2 });
+    pool.on("error", () => {});
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await pool.query(sql);
+      await pool.query(sql);
+      const columns = await pool.query("select column_name, data_type from information_schema.columns where table_name = 'migrated' order by column_name");
+      expect(columns.rows).toEqual([
+        { column_name: "data", data_type: "jsonb" },
+        { column_name: "expires_at", data_type: "bigint" },
+        { column_name: "id", data_type: "text" },
+      ]);
+      await exercise(new KyselyStore({ db, table: "migrated" }));
+    } finally {
+      await db.destroy();
+      await server.stop();
+    }
   });
 });
