@@ -61,7 +61,7 @@ for (const mode of ["redis", "cached"] as const) {
 
       const readB = await call(b, "/", cookie, "GET");
       expect(readB.body, b.output()).toMatchObject({ data: { user: "alice" } });
-      expect((await call(a, "/", cookie, "GET")).body.pid).not.toBe((readB.body as { pid: number }).pid);
+      expect(((await call(a, "/", cookie, "GET")).body as { pid: number }).pid).not.toBe((readB.body as { pid: number }).pid);
 
       const writes = await Promise.all(Array.from({ length: 20 }, (_, i) => call(i % 2 ? a : b, `/set?k=k${i}&v=${i}`, cookie)));
       expect(writes.map((w) => w.status)).toEqual(Array(20).fill(200));
