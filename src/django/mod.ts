@@ -4,7 +4,10 @@
  * - {@linkcode djangoCookieStore}: Django's `signed_cookies` backend, byte for byte.
  * - {@linkcode djangoDatabaseStore}: Django's `django_session` table (database backend).
  *
- * Both use Django's key names (`_session_expiry`, `testcookie`) at their
+ * - {@linkcode djangoSessionAuthHashMatches}: checks `_auth_user_hash` against
+ *   the user's password hash, as Django's `get_user()` does.
+ *
+ * Both stores use Django's key names (`_session_expiry`, `testcookie`) at their
  * boundary, and keep Django's `_auth_user_id`, `_auth_user_backend` and
  * `_auth_user_hash`, readable with `session.get("_auth_user_id")`.
  *
@@ -27,3 +30,4 @@ export type { DjangoCookieStoreOptions } from "./cookie-store.ts";
 export { DJANGO_DATABASE_SALT, DjangoDatabaseStore, djangoDatabaseStore } from "./database-store.ts";
 export type { DjangoDatabaseStoreOptions } from "./database-store.ts";
 export { djangoJson } from "./json.ts";
+export { djangoSessionAuthHash, djangoSessionAuthHashMatches } from "./auth.ts";

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getSession, withSession } from "../../mod.ts";
-import { DJANGO_COOKIE_SALT, djangoCookieStore, djangoJson } from "../../src/django/mod.ts";
+import { DJANGO_COOKIE_SALT, djangoCookieStore, djangoJson, djangoSessionAuthHash, djangoSessionAuthHashMatches } from "../../src/django/mod.ts";
 import type { CookieSessionStore } from "../../src/store.ts";
 import { type DjangoProject, type DjangoResponse, djangoSecretKey, startDjango } from "./django-project.ts";
 
@@ -333,6 +333,24 @@ describe("djangoCookieStore with real Django", () => {
     const after = await djangoRequest({ cookie: deleted.value });
     expect(after.test_cookie_worked).toBe(false);
     expect(after.before).toEqual({ visits: 1 });
+  });
+
+  it("djangoSessionAuthHashMatches() checks _auth_user_hash as Django's get_user() does: a password change logs out", async () => {
+    await django.call("create_user", { username: "carol", password: "first password" });
+    const cookie = (await djangoRequest({ actions: [{ op: "login", username: "carol" }] })).cookie!.value;
+    const { result: hash } = await jsRequest(djangoCookieStore({ secretKey }), cookie, (session) => session.get("_auth_user_hash"));
+    const password = await django.call<string>("password_hash", { username: "carol" });
+    expect(password).toMatch(/^md5\$/);
+    expect(djangoSessionAuthHash(password, secretKey)).toBe(hash);
+    expect(djangoSessionAuthHashMatches(hash, password, { secretKey })).toBe(true);
+    const rotatedKey = djangoSecretKey();
+    expect(djangoSessionAuthHashMatches(hash, password, { secretKey: rotatedKey })).toBe(false);
+    expect(djangoSessionAuthHashMatches(hash, password, { secretKey: rotatedKey, fallbackKeys: [secretKey] })).toBe(true);
+    expect(djangoSessionAuthHashMatches(undefined, password, { secretKey })).toBe(false);
+    // The password changes: Django no longer takes the session as logged in, and neither does the check.
+    const changed = await django.call<string>("password_hash", { username: "carol", new_password: "second password" });
+    expect(djangoSessionAuthHashMatches(hash, changed, { secretKey })).toBe(false);
+    expect((await djangoRequest({ cookie })).user_id_before).toBeNull();
   });
 
   it("integers above 2^53 lose precision in JavaScript and come back to Django as floats", async () => {

@@ -123,6 +123,15 @@ def op_create_user(args):
     return {"pk": user.pk}
 
 
+def op_password_hash(args):
+    """The user's password column; with "new_password", changes the password first."""
+    user = get_user_model().objects.get(username=args["username"])
+    if args.get("new_password"):
+        user.set_password(args["new_password"])
+        user.save()
+    return user.password
+
+
 def op_dumps(args):
     """signing.dumps of each JSON text (as Django's SessionStore would get the dict), at a frozen time."""
     out = []
