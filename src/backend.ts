@@ -12,7 +12,7 @@ import { quote } from "./errors.ts";
 import type { LoadedSession, SessionState } from "./session-state.ts";
 import type { AnySessionStore, CookieSessionStore, SessionRecord, SessionStore } from "./store.ts";
 
-/** Where sessions are kept (React Router's `SessionStorage`, with Django's key cycling). */
+/** Where sessions are kept (React Router's `SessionStorage`, with Django's key cycling). @internal */
 export interface SessionBackend {
   /**
    * The stored session a cookie value names, or `null` when the value is
@@ -55,6 +55,7 @@ const backends = new WeakMap<object, SessionBackend>();
 /**
  * The backend for a store that options validation accepted (the same object
  * for every call with the same store).
+ * @internal
  */
 export function backendFor(store: AnySessionStore): SessionBackend {
   let backend = backends.get(store);
@@ -67,7 +68,7 @@ export function backendFor(store: AnySessionStore): SessionBackend {
   return backend;
 }
 
-/** A record whose data is not a plain object loads as an empty session (and is logged). */
+/** A record whose data is not a plain object loads as an empty session (and is logged). @internal */
 export function checkRecord(record: SessionRecord): SessionRecord {
   const data = record.data;
   if (typeof data === "object" && data !== null && !Array.isArray(data)) return record;

@@ -8,7 +8,7 @@
 import { parse, serialize } from "cookie-es";
 import { MAX_LIFETIME } from "./options.ts";
 
-/** Attributes of the session cookie, already validated. */
+/** Attributes of the session cookie, already validated. @internal */
 export interface CookieAttributes {
   name: string;
   domain: string | undefined;
@@ -19,9 +19,9 @@ export interface CookieAttributes {
   partitioned: boolean;
 }
 
-/** A Cookie header longer than this is not parsed at all (browsers send far less). */
+/** A Cookie header longer than this is not parsed at all (browsers send far less). @internal */
 export const MAX_COOKIE_HEADER_LENGTH = 32 * 1024;
-/** A session cookie value longer than this is ignored (browsers store at most 4096 bytes per cookie). */
+/** A session cookie value longer than this is ignored (browsers store at most 4096 bytes per cookie). @internal */
 export const MAX_COOKIE_VALUE_LENGTH = 4096;
 
 const identity = (value: string): string => value;
@@ -33,6 +33,7 @@ const identity = (value: string): string => value;
  * @param header the request's Cookie header, or null
  * @param name the cookie name
  * @returns the raw value (not URI-decoded: session values are cookie-safe)
+ * @internal
  */
 export function readCookie(header: string | null, name: string): string | undefined {
   if (header === null || header.length > MAX_COOKIE_HEADER_LENGTH) return undefined;
@@ -74,6 +75,7 @@ const suffixes = new WeakMap<CookieAttributes, { maxAge: number | undefined; sec
  * @param now the current time in milliseconds
  * @returns the header value
  * @throws {TypeError} when the library refuses the attributes
+ * @internal
  */
 export function serializeCookie(
   attributes: CookieAttributes,
@@ -102,6 +104,7 @@ export function serializeCookie(
  *
  * @param attributes the validated cookie attributes
  * @returns the header value
+ * @internal
  */
 export function serializeExpiredCookie(attributes: CookieAttributes): string {
   return serialize(attributes.name, "", options(attributes, 0, new Date(0)));

@@ -13,6 +13,7 @@ let defaultStore: Promise<AnySessionStore> | undefined;
  * created once per process.
  *
  * @throws {TypeError} when the libSQL module cannot be loaded in this runtime
+ * @internal
  */
 export function loadDefaultStore(): Promise<AnySessionStore> {
   defaultStore ??= (async () => {

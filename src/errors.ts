@@ -79,6 +79,7 @@ export class SessionDataTooLargeError extends RangeError {
  *
  * @param value any value a caller passed
  * @returns its printable form
+ * @internal
  */
 export function quote(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);

@@ -7,7 +7,7 @@
 import { sha256Hex } from "./sha256.ts";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-/** Length of a session key, in characters. */
+/** Length of a session key, in characters. @internal */
 export const KEY_LENGTH = 32;
 // 252 = 7 * 36: bytes at or above it are rejected so that `byte % 36` is uniform.
 const REJECT_FROM = 252;
@@ -21,6 +21,7 @@ const REJECT_FROM = 252;
  * ```ts
  * const key = generateKey(); // "k3v9…", 32 characters
  * ```
+ * @internal
  */
 export function generateKey(): string {
   const bytes = new Uint8Array(48);
@@ -41,6 +42,7 @@ export function generateKey(): string {
  *
  * @param value a cookie value
  * @returns true for exactly 32 characters of `[a-z0-9]`
+ * @internal
  */
 export function isValidKey(value: string): boolean {
   if (value.length !== KEY_LENGTH) return false;
@@ -58,6 +60,7 @@ export function isValidKey(value: string): boolean {
  *
  * @param key a session key
  * @returns 64 lowercase hex characters
+ * @internal
  */
 export function hashKey(key: string): string {
   return sha256Hex(key);

@@ -9,13 +9,13 @@ import type { CookieAttributes } from "./cookie.ts";
 import { quote } from "./errors.ts";
 import type { AnySessionStore } from "./store.ts";
 
-/** Default lifetime of a session and its cookie, in seconds: two weeks (Django's `SESSION_COOKIE_AGE`). */
+/** Default lifetime of a session and its cookie, in seconds: two weeks (Django's `SESSION_COOKIE_AGE`). @internal */
 export const DEFAULT_MAX_AGE = 1_209_600;
-/** Default largest session accepted at save, in bytes of UTF-8 JSON. */
+/** Default largest session accepted at save, in bytes of UTF-8 JSON. @internal */
 export const DEFAULT_MAX_DATA_BYTES = 65_536;
-/** Longest lifetime a cookie can carry, in seconds: 400 days (RFC 6265bis section 5.5 caps Max-Age and Expires there). */
+/** Longest lifetime a cookie can carry, in seconds: 400 days (RFC 6265bis section 5.5 caps Max-Age and Expires there). @internal */
 export const MAX_LIFETIME = 400 * 24 * 60 * 60;
-/** The session cookie's default name (Django's `SESSION_COOKIE_NAME`). */
+/** The session cookie's default name (Django's `SESSION_COOKIE_NAME`). @internal */
 export const DEFAULT_COOKIE_NAME = "sessionid";
 
 /** `SameSite` values; `false` omits the attribute. */
@@ -85,7 +85,7 @@ export interface OpenSessionOptions {
   maxDataBytes?: number;
 }
 
-/** The expiry and size policy of a session, validated. */
+/** The expiry and size policy of a session, validated. @internal */
 export interface SessionPolicy {
   /** Default lifetime in seconds (`cookie.maxAge`). */
   readonly maxAge: number;
@@ -96,7 +96,7 @@ export interface SessionPolicy {
   readonly cookieName: string;
 }
 
-/** `withSession`'s options, validated and frozen. */
+/** `withSession`'s options, validated and frozen. @internal */
 export interface WrapperConfig {
   readonly store: AnySessionStore | StoreFactory<unknown[]> | undefined;
   readonly cookie: Readonly<CookieAttributes>;
@@ -115,12 +115,12 @@ const WITH_SESSION_KEYS: ReadonlySet<string> = new Set(["store", "cookie", "save
 const OPEN_SESSION_KEYS: ReadonlySet<string> = new Set(["store", "maxAge", "expireAtBrowserClose", "maxDataBytes"]);
 const COOKIE_KEYS: ReadonlySet<string> = new Set(["name", "maxAge", "domain", "path", "secure", "httpOnly", "sameSite", "partitioned"]);
 
-/** The TypeError for an option of the wrong type. */
+/** The TypeError for an option of the wrong type. @internal */
 export function optionTypeError(option: string, expected: string, value: unknown): TypeError {
   return new TypeError(`Invalid option ${option}: expected ${expected}, received ${quote(value)}`);
 }
 
-/** Whether `value` has the methods of a server-side store or of a cookie store. */
+/** Whether `value` has the methods of a server-side store or of a cookie store. @internal */
 export function isStore(value: unknown): value is AnySessionStore {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -234,6 +234,7 @@ function checkCookie(value: unknown): { attributes: CookieAttributes; maxAge: un
  *
  * @throws {TypeError} for an option of the wrong type or an unknown option
  * @throws {RangeError} for an option out of range
+ * @internal
  */
 export function withSessionConfig(input: unknown): WrapperConfig {
   const options = checkObject("options", input ?? {}, WITH_SESSION_KEYS, "");
@@ -272,6 +273,7 @@ export function withSessionConfig(input: unknown): WrapperConfig {
  *
  * @throws {TypeError} for an option of the wrong type, an unknown option, or a missing store
  * @throws {RangeError} for an option out of range
+ * @internal
  */
 export function openSessionConfig(input: unknown): { store: AnySessionStore; policy: SessionPolicy } {
   const options = checkObject("options", input, OPEN_SESSION_KEYS, "");

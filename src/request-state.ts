@@ -12,7 +12,7 @@ import { isStore, optionTypeError, type WrapperConfig } from "./options.ts";
 import { newSession, type Session } from "./session.ts";
 import type { AnySessionStore } from "./store.ts";
 
-/** One request inside one `withSession`. */
+/** One request inside one `withSession`. @internal */
 export interface RequestState {
   readonly config: WrapperConfig;
   readonly request: Request;
@@ -24,7 +24,7 @@ export interface RequestState {
   running: boolean;
 }
 
-/** The session cookie's value in the request, or null. */
+/** The session cookie's value in the request, or null. @internal */
 export function incomingCookie(state: RequestState): string | null {
   if (state.cookie === undefined) {
     state.cookie = readCookie(state.request.headers.get("cookie"), state.config.cookie.name) ?? null;
@@ -51,7 +51,7 @@ async function loadSession(state: RequestState): Promise<Session> {
   return newSession(backend, policy, loaded);
 }
 
-/** The request's session, loaded on the first call; later and concurrent calls share it. */
+/** The request's session, loaded on the first call; later and concurrent calls share it. @internal */
 export function requestSession(state: RequestState): Promise<Session> {
   state.session ??= loadSession(state);
   return state.session;

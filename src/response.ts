@@ -152,6 +152,7 @@ async function saveUpgrade(state: RequestState): Promise<void> {
  * The wrapped handler's result once the session is dealt with. An untouched
  * request gets the handler's result as it returned it (no store call, no
  * header change, no extra tick).
+ * @internal
  */
 export function finish<Result>(state: RequestState, result: Result): Result | Promise<Result> {
   if (state.session === undefined && !state.config.saveEveryRequest) return result;

@@ -10,14 +10,16 @@ import { SessionDataTooLargeError } from "./errors.ts";
 import { MAX_LIFETIME, type SessionPolicy } from "./options.ts";
 import type { SessionPatch, SessionRecord } from "./store.ts";
 
-/** The library's own entries in the data. */
+/** The library's own entries in the data. @internal */
 export const EXPIRY = "_expiry";
+/** @internal */
 export const TEST_COOKIE = "_testcookie";
+/** @internal */
 export const FLASH = "_flash";
-/** The library's own entries: hidden from every read. Other `_` keys (Django's `_auth_user_id`) can be read. */
+/** The library's own entries: hidden from every read. Other `_` keys (Django's `_auth_user_id`) can be read. @internal */
 export const OWN_KEYS: ReadonlySet<string> = new Set([EXPIRY, TEST_COOKIE, FLASH]);
 
-/** Everything a `Session` holds. */
+/** Everything a `Session` holds. @internal */
 export interface SessionState {
   readonly backend: SessionBackend;
   readonly policy: SessionPolicy;
@@ -42,7 +44,7 @@ export interface SessionState {
   baseline: string | Record<string, unknown> | undefined;
 }
 
-/** A stored session a backend found for a cookie value. */
+/** A stored session a backend found for a cookie value. @internal */
 export interface LoadedSession {
   key: string;
   id: string | null;
@@ -55,7 +57,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The state of a session loaded from `loaded`, or of a new one. */
+/** The state of a session loaded from `loaded`, or of a new one. @internal */
 export function initialState(backend: SessionBackend, policy: SessionPolicy, loaded: LoadedSession | null): SessionState {
   const data = new Map<string, unknown>(loaded ? Object.entries(loaded.record.data) : undefined);
   let flashIn: Map<string, unknown> | undefined;
@@ -88,6 +90,7 @@ function clampLifetime(ms: number): number {
 /**
  * Milliseconds from `now` until the session expires, within 400 days either
  * way (a stored `_expiry` written by something else cannot push it further).
+ * @internal
  */
 export function expiryMs(state: SessionState, now: number): number {
   const expiry = state.data.get(EXPIRY);
@@ -100,7 +103,7 @@ export function expiryMs(state: SessionState, now: number): number {
   return state.policy.maxAge * 1000;
 }
 
-/** Whether the cookie ends with the browser session. */
+/** Whether the cookie ends with the browser session. @internal */
 export function expiresAtBrowserClose(state: SessionState): boolean {
   const expiry = state.data.get(EXPIRY);
   if (expiry === undefined) return state.policy.expireAtBrowserClose;
@@ -132,7 +135,7 @@ function checkedJson(state: SessionState, data: Record<string, unknown>): string
   throw new SessionDataTooLargeError(max, bytes);
 }
 
-/** A whole session to write under a new key, checked against `maxDataBytes`, and its JSON text. */
+/** A whole session to write under a new key, checked against `maxDataBytes`, and its JSON text. @internal */
 export interface WholeRecord {
   record: SessionRecord;
   json: string;
@@ -142,6 +145,7 @@ export interface WholeRecord {
  * The whole session as a record to create or encode.
  *
  * @throws {SessionDataTooLargeError} when it is over `maxDataBytes` and larger than as last stored
+ * @internal
  */
 export function wholeRecord(state: SessionState): WholeRecord {
   const data = Object.fromEntries(state.data);
@@ -154,6 +158,7 @@ export function wholeRecord(state: SessionState): WholeRecord {
  * the patch sets keys (only then can the data grow).
  *
  * @throws {SessionDataTooLargeError} when the local data is over the limit and larger than as last stored
+ * @internal
  */
 export function changes(state: SessionState): { patch: SessionPatch; json: string | undefined } {
   const set: Record<string, unknown> = {};
@@ -172,7 +177,7 @@ export function changes(state: SessionState): { patch: SessionPatch; json: strin
   return { patch, json };
 }
 
-/** Records that the session was written under `key`/`id`. */
+/** Records that the session was written under `key`/`id`. @internal */
 export function markSaved(state: SessionState, key: string, id: string | null, expiresAt: number, json: string | undefined): void {
   state.key = key;
   state.id = id;

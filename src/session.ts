@@ -404,7 +404,7 @@ export class Session<Data extends SessionData = SessionData> {
   }
 }
 
-/** A session over `backend`: the stored one `loaded`, or a new one. */
+/** A session over `backend`: the stored one `loaded`, or a new one. @internal */
 export function newSession<Data extends SessionData = SessionData>(
   backend: SessionBackend,
   policy: SessionPolicy,
@@ -413,7 +413,7 @@ export function newSession<Data extends SessionData = SessionData>(
   return construct(initialState(backend, policy, loaded)) as Session<Data>;
 }
 
-/** The internal state of a session. */
+/** The internal state of a session. @internal */
 export function sessionState(session: Session<any>): SessionState {
   return stateOf(session);
 }

@@ -11,6 +11,7 @@ import { quote } from "./errors.ts";
  * How deeply a value may nest: `[]` and `{}` are depth 1, `[[1]]` depth 2.
  * Well below the JSON depth limits of the databases that keep sessions
  * (SQLite's JSON functions stop at 1000, Python's `json` at its recursion limit).
+ * @internal
  */
 export const MAX_VALUE_DEPTH = 256;
 
@@ -21,6 +22,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /**
  * Why a string cannot be kept, or `undefined` when it can: it must not
  * contain U+0000 (databases end or refuse text there) or a lone surrogate.
+ * @internal
  */
 export function textProblem(text: string): string | undefined {
   if (text.includes("\u0000")) return "contains U+0000";
@@ -33,6 +35,7 @@ export function textProblem(text: string): string | undefined {
  *
  * @throws {TypeError} when it is not a string, or contains U+0000 or a lone surrogate
  * @throws {RangeError} when it starts with `_` (reserved for the library and for Django)
+ * @internal
  */
 export function checkKey(key: unknown, method: string): asserts key is string {
   if (typeof key !== "string") {
@@ -54,6 +57,7 @@ export function checkKey(key: unknown, method: string): asserts key is string {
  *   `Infinity`, cycles, class instances without `toJSON`, and strings or
  *   object keys containing U+0000 or a lone surrogate
  * @throws {RangeError} when it nests deeper than {@linkcode MAX_VALUE_DEPTH}
+ * @internal
  */
 export function checkValue(key: string, value: unknown): void {
   checkJson(value, key, key, [], 0);

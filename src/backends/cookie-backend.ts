@@ -9,7 +9,7 @@ import { checkRecord } from "../backend.ts";
 import { type LoadedSession, markSaved, type SessionState, wholeRecord } from "../session-state.ts";
 import type { CookieSessionStore, SessionRecord } from "../store.ts";
 
-/** Sessions that live in the cookie. */
+/** Sessions that live in the cookie. @internal */
 export class CookieBackend implements SessionBackend {
   readonly #store: CookieSessionStore;
 

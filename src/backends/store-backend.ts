@@ -23,7 +23,7 @@ async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Sessions in a `SessionStore`, one row per key. */
+/** Sessions in a `SessionStore`, one row per key. @internal */
 export class StoreBackend implements SessionBackend {
   readonly #store: SessionStore;
 
