@@ -7,6 +7,7 @@
 import type { Kysely } from "kysely";
 import { SessionDataTooLargeError } from "../errors.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
+import { syncSqlOf, type SyncSql } from "./sync-sql.ts";
 import { checkTableName, compiled, createSessionTable, detectSqlFamily, quoteIdentifier, type SqlFamily } from "./schema.ts";
 
 /** Options for {@link KyselyStore}. */
@@ -111,6 +112,8 @@ export class KyselyStore implements SessionStore {
   readonly #batchSize: number;
   readonly #now: () => number;
   readonly #sql: Statements;
+  /** The embedded dialect's synchronous path for the hot statements (load, create, update, delete), when it has one. */
+  readonly #sync: SyncSql | undefined;
 
   /**
    * @param options the database, and optionally the table name, dialect, batch size and clock
@@ -140,6 +143,7 @@ export class KyselyStore implements SessionStore {
     this.#batchSize = batchSize;
     this.#now = now;
     this.#sql = statements(this.#family, quoteIdentifier(this.#table));
+    this.#sync = this.#family === "sqlite" ? syncSqlOf(this.#db) : undefined;
   }
 
   /** The Kysely instance (without plugins) the store runs on; `await store.db.destroy()` closes it. */
@@ -185,8 +189,7 @@ export class KyselyStore implements SessionStore {
    * ```
    */
   async load(id: string): Promise<SessionRecord | null> {
-    const result = await this.#run<{ d: unknown; e: unknown }>(this.#sql.load, [id, this.#now()], ids.load);
-    const row = result.rows[0];
+    const row = await this.#get<{ d: unknown; e: unknown }>(this.#sql.load, [id, this.#now()], ids.load);
     if (row === undefined) return null;
     return { data: this.#parse(row.d, id), expiresAt: Number(row.e) };
   }
@@ -207,7 +210,7 @@ export class KyselyStore implements SessionStore {
     const data = JSON.stringify(record.data);
     refuseHostile(data, record.data);
     const params = [id, data, record.expiresAt, this.#now()];
-    return affected(await this.#write(this.#sql.create, params, ids.create)) > 0;
+    return (await this.#write(this.#sql.create, params, ids.create)) > 0;
   }
 
   /**
@@ -229,7 +232,7 @@ export class KyselyStore implements SessionStore {
     const setKeys = Object.keys(set);
     if (setKeys.length === 0 && unset.length === 0) {
       // The data does not change, so it never grows: no size check.
-      return affected(await this.#run(this.#sql.touch, [expiresAt, id, now], ids.update)) > 0;
+      return (await this.#change(this.#sql.touch, [expiresAt, id, now], ids.update)) > 0;
     }
     if (maxBytes !== undefined && (typeof maxBytes !== "number" || !(maxBytes >= 0))) {
       throw new RangeError(`KyselyStore.update(): maxBytes must be a number of bytes: received ${String(maxBytes)}`);
@@ -252,13 +255,12 @@ export class KyselyStore implements SessionStore {
     const sql = this.#sql;
     const params: unknown[] = [removeJson, setJson, expiresAt, id, now];
     if (maxBytes === undefined) {
-      return affected(await this.#write(nulls ? sql.updateNulls : sql.update, params, ids.update)) > 0;
+      return (await this.#write(nulls ? sql.updateNulls : sql.update, params, ids.update)) > 0;
     }
     params.push(maxBytes);
-    if (affected(await this.#write(nulls ? sql.updateNullsLimited : sql.updateLimited, params, ids.update)) > 0) return true;
+    if ((await this.#write(nulls ? sql.updateNullsLimited : sql.updateLimited, params, ids.update)) > 0) return true;
     // Nothing written: either the row is gone or expired, or the result would pass the limit. Tell which.
-    const probe = await this.#run<{ n: unknown }>(nulls ? sql.sizeAfterNulls : sql.sizeAfter, [removeJson, setJson, id, now], ids.size);
-    const row = probe.rows[0];
+    const row = await this.#get<{ n: unknown }>(nulls ? sql.sizeAfterNulls : sql.sizeAfter, [removeJson, setJson, id, now], ids.size);
     if (row === undefined) return false;
     throw new SessionDataTooLargeError(maxBytes, row.n === null || row.n === undefined ? undefined : Number(row.n));
   }
@@ -275,7 +277,7 @@ export class KyselyStore implements SessionStore {
    * ```
    */
   async delete(id: string): Promise<void> {
-    await this.#run(this.#sql.delete, [id], ids.delete);
+    await this.#change(this.#sql.delete, [id], ids.delete);
   }
 
   /**
@@ -357,10 +359,24 @@ export class KyselyStore implements SessionStore {
     return this.#db.executeQuery(compiled(sql, params, queryId)) as Promise<{ rows: Row[]; numAffectedRows?: bigint }>;
   }
 
+  /** The first row of a statement: one engine call on the synchronous path when there is one and it is free. */
+  async #get<Row>(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<Row | undefined> {
+    const sync = this.#sync;
+    if (sync !== undefined && sync.ready()) return (sync.get(sql, params) ?? undefined) as Row | undefined;
+    return (await this.#run<Row>(sql, params, queryId)).rows[0];
+  }
+
+  /** Runs a statement that changes rows; how many it changed. */
+  async #change(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<number> {
+    const sync = this.#sync;
+    if (sync !== undefined && sync.ready()) return await sync.run(sql, params);
+    return affected(await this.#run(sql, params, queryId));
+  }
+
   /** Runs a statement that writes `data`, explaining the database's refusal of data its JSON functions cannot read. */
-  async #write(sql: string, params: unknown[], queryId: { readonly queryId: string }) {
+  async #write(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<number> {
     try {
-      return await this.#run(sql, params, queryId);
+      return await this.#change(sql, params, queryId);
     } catch (error) {
       throw explainJsonError(error, this.#table);
     }

@@ -7,6 +7,7 @@ import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from "kys
 import { quoteIdentifier } from "../../util/quote-identifier.ts";
 import { EmbeddedConnection } from "./embedded-connection.ts";
 import { bindable, openEngine, type EmbeddedEngine, type Engine, type EngineStatement, type RunResult } from "./engine.ts";
+import type { SyncSql } from "../sync-sql.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { Lock } from "./lock.ts";
 
@@ -53,6 +54,21 @@ export class EmbeddedDriver implements Driver {
   constructor(options: EmbeddedDriverOptions) {
     this.#options = options;
   }
+
+  /**
+   * The synchronous path for `KyselyStore`'s statements (see `SyncSql`):
+   * usable whenever no one holds the lock, since every statement runs to
+   * completion synchronously; writes still go through the group commit.
+   */
+  readonly sync: SyncSql = {
+    ready: () => !this.#lock.locked && this.#engine !== undefined,
+    get: (sql, parameters) => this.#prepare(sql).statement.get(bindable(parameters)),
+    run: (sql, parameters) => {
+      const cached = this.#prepare(sql);
+      if (cached.groupable && this.#group !== null) return this.#group.run(cached.statement, bindable(parameters)).then(changes);
+      return changes(cached.statement.run(bindable(parameters)));
+    },
+  };
 
   /** The open engine's name (after `init`). */
   get engine(): EmbeddedEngine | undefined {
@@ -214,6 +230,10 @@ export class EmbeddedDriver implements Driver {
       this.#lock.unlock();
     }
   }
+}
+
+function changes(info: RunResult): number {
+  return Number(info.changes);
 }
 
 function written<R>(info: RunResult): QueryResult<R> {

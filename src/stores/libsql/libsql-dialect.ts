@@ -19,6 +19,8 @@ import { parseDatabaseUrl } from "../../util/file-url.ts";
 import { ClientDriver } from "./client-driver.ts";
 import { EmbeddedDriver } from "./embedded-driver.ts";
 import type { EmbeddedEngine } from "./engine.ts";
+import { SYNC_SQL } from "../sync-sql.ts";
+import { EmbeddedAdapter } from "./embedded-adapter.ts";
 
 export type { EmbeddedEngine } from "./engine.ts";
 
@@ -76,6 +78,8 @@ export type LibsqlDialectConfig =
  */
 export class LibsqlDialect implements Dialect {
   readonly #config: LibsqlDialectConfig;
+  #driverWaiting: EmbeddedDriver | null = null;
+  #adapterWaiting: EmbeddedAdapter | null = null;
 
   /**
    * @param config `{ client }` or `{ url, authToken?, engine?, groupCommit? }`
@@ -96,9 +100,18 @@ export class LibsqlDialect implements Dialect {
     this.#config = Object.freeze({ ...config });
   }
 
-  /** @returns Kysely's SQLite adapter */
+  /** @returns Kysely's SQLite adapter; for an embedded database, one that also offers the driver's synchronous path */
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    if ("client" in this.#config || parseDatabaseUrl(this.#config.url).kind === "remote") return new SqliteAdapter();
+    const adapter = new EmbeddedAdapter();
+    // Kysely creates a driver and an adapter per instance (0.28: driver first): pair them in either order.
+    if (this.#driverWaiting !== null) {
+      adapter[SYNC_SQL] = this.#driverWaiting.sync;
+      this.#driverWaiting = null;
+    } else {
+      this.#adapterWaiting = adapter;
+    }
+    return adapter;
   }
 
   /** @returns the driver: embedded engine, or `@libsql/client` for a client or a remote URL */
@@ -116,11 +129,18 @@ export class LibsqlDialect implements Dialect {
         return createClient(authToken === undefined ? { url } : { url, authToken });
       }, true);
     }
-    return new EmbeddedDriver({
+    const driver = new EmbeddedDriver({
       path: location.kind === "file" ? location.path : ":memory:",
       engine: config.engine ?? "libsql",
       groupCommit: config.groupCommit ?? false,
     });
+    if (this.#adapterWaiting !== null) {
+      this.#adapterWaiting[SYNC_SQL] = driver.sync;
+      this.#adapterWaiting = null;
+    } else {
+      this.#driverWaiting = driver;
+    }
+    return driver;
   }
 
   /** @returns Kysely's SQLite compiler */
