@@ -354,14 +354,21 @@ describe("djangoCookieStore with real Django", () => {
   });
 
   it("integers above 2^53 lose precision in JavaScript and come back to Django as floats", async () => {
-    const cookie = (await djangoRequest({ actions: [{ op: "update", json: '{"big":1152921504606846977,"safe":9007199254740991}' }] })).cookie!.value;
+    const cookie = (await djangoRequest({ actions: [{ op: "update", json: '{"big":1152921504606846977,"safe":9007199254740991,"one":1.0}' }] })).cookie!.value;
     const { result, value } = await jsRequest(djangoCookieStore({ secretKey }), cookie, (session) => {
       session.set("touched", true);
-      return [session.get("big"), session.get("safe")];
+      return [session.get("big"), session.get("safe"), session.get("one")];
     });
-    expect(result).toEqual([1152921504606846976, 9007199254740991]);
+    expect(result).toEqual([1152921504606846976, 9007199254740991, 1]);
     const [decoded] = await django.call<{ payload: string }[]>("decompress", { tokens: [value] });
-    expect(decoded!.payload).toBe('{"big":1.152921504606847e+18,"safe":9007199254740991,"touched":true}');
+    // Django's 1.0 comes back as the integer 1: JavaScript has one number type.
+    expect(decoded!.payload).toBe('{"big":1.152921504606847e+18,"safe":9007199254740991,"one":1,"touched":true}');
+  });
+
+  it("a session holding NaN or Infinity (Python's json writes them, JSON does not have them) reads as empty", async () => {
+    const cookie = (await djangoRequest({ actions: [{ op: "update", json: '{"a":1,"n":NaN}' }] })).cookie!.value;
+    const { result } = await jsRequest(djangoCookieStore({ secretKey }), cookie, (session) => session.keys());
+    expect(result).toEqual([]);
   });
 
   it("refuses forged, truncated and other-salt tokens as Django does", async () => {

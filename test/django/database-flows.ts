@@ -256,6 +256,26 @@ export function databaseInterop(label: string, secretKey: string, corrupt: strin
       expect((await djangoLoad(value!)).data).toEqual({ w: 2 });
     });
 
+    it(`${label}: a project's SessionStore subclass signs with its own salt, which the salt option takes`, async () => {
+      const response = await djangoRequest({ engine: "custom", actions: [{ op: "set", key: "via", value: "CustomStore" }] });
+      const key = response.cookie!.value;
+      const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+      try {
+        const plain = (await openSession(key, { store: store() }))!;
+        expect(plain.get("via")).toBeUndefined();
+        expect(warn).toHaveBeenCalledTimes(1);
+      } finally {
+        warn.mockRestore();
+      }
+      const salted = djangoDatabaseStore({ db: setup.db, secretKey, salt: "django.contrib.sessions.CustomStore" });
+      const { result, value } = await jsRequest(salted, key, (session) => {
+        session.set("back", "from JS");
+        return session.get("via");
+      });
+      expect(result).toBe("CustomStore");
+      expect((await djangoRequest({ engine: "custom", cookie: value })).before).toEqual({ via: "CustomStore", back: "from JS" });
+    });
+
     it(`${label}: a logout in Django while JS holds the session: the JS save is refused and the row stays deleted`, async () => {
       const key = await djangoLogin();
       const session = (await openSession(key, { store: store() }))!;

@@ -83,6 +83,12 @@ export async function startDjango(options: { database?: DjangoDatabase; secretKe
   const sqlitePath = join(dir, "db.sqlite3");
   const secretKey = options.secretKey ?? djangoSecretKey();
   writeFileSync(join(dir, "settings.py"), settingsPy(secretKey, options.database ?? { engine: "sqlite" }, sqlitePath));
+  // A project's own subclass of the database SessionStore: Django signs its rows with "django.contrib.sessions.CustomStore".
+  writeFileSync(
+    join(dir, "custom_sessions.py"),
+    "from django.contrib.sessions.backends.db import SessionStore as DatabaseStore\n\n\n" +
+      "class CustomStore(DatabaseStore):\n    pass\n\n\nSessionStore = CustomStore\n",
+  );
   const child: ChildProcessWithoutNullStreams = spawn(PYTHON, ["-u", DRIVER], {
     cwd: dir,
     env: { ...process.env, PYTHONPATH: dir, DJANGO_SETTINGS_MODULE: "settings", PYTHONDONTWRITEBYTECODE: "1" },

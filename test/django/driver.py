@@ -33,6 +33,7 @@ from importlib import import_module  # noqa: E402
 ENGINES = {
     "cookie": "django.contrib.sessions.backends.signed_cookies",
     "db": "django.contrib.sessions.backends.db",
+    "custom": "custom_sessions",  # a subclass of the db SessionStore (written by django-project.ts)
 }
 
 
@@ -213,6 +214,17 @@ def op_clear_expired(args):
         return [row[0] for row in cursor.fetchall()]
 
 
+def finite(value):
+    """The reply with NaN and infinities as strings: the test side parses strict JSON."""
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return repr(value)
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 
@@ -227,7 +239,7 @@ def main():
             reply = {"id": request["id"], "ok": OPS[request["op"]](request.get("args", {}))}
         except Exception as error:  # noqa: BLE001 - reported to the test
             reply = {"id": request["id"], "error": "%s: %s\n%s" % (type(error).__name__, error, traceback.format_exc())}
-        print(json.dumps(reply), flush=True)
+        print(json.dumps(finite(reply)), flush=True)
 
 
 if __name__ == "__main__":
