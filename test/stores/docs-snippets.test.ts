@@ -55,15 +55,15 @@ afterAll(async () => {
   await rm(OUT, { recursive: true, force: true });
 });
 
-describe("README stores section", () => {
-  it("the README's stores section has a TypeScript snippet for libSQL, a remote URL, D1, PostgreSQL, bun:sqlite, node:sqlite and migrations", async () => {
+describe("docs/stores.md", () => {
+  it("docs/stores.md has a TypeScript snippet for libSQL, a remote URL, D1, PostgreSQL, bun:sqlite, node:sqlite and migrations", async () => {
     const all = (await snippets()).join("\n");
     for (const needle of ["createLibsqlStore", "authToken", "D1Dialect", "PostgresDialect", "bun:sqlite", "node:sqlite", "sessionMigrations", "clearExpired", "scheduled"]) {
       expect(all, needle).toContain(needle);
     }
   });
 
-  it("every TypeScript snippet in the README's stores section type-checks against the package", async () => {
+  it("every TypeScript snippet in docs/stores.md type-checks against the package", async () => {
     const blocks = await snippets();
     await mkdir(OUT, { recursive: true });
     const worker: string[] = [];

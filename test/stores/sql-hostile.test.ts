@@ -8,14 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import { D1Dialect } from "kysely-d1";
 import { Miniflare } from "miniflare";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
-import Database from "libsql";
-import { openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
+import { LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { execute, quoteIdentifier } from "../../src/stores/schema.ts";
 import { syncSqlOf } from "../../src/stores/sync-sql.ts";
 import { freshTable } from "../helpers/kysely-harness.ts";
@@ -101,9 +100,8 @@ describe("KyselyStore in Bun and Node: hostile input", () => {
 describe("KyselyStore statement count", () => {
   it("KyselyStore runs one statement per load, create and update, however many keys change, with or without maxBytes", async () => {
     const statements: string[] = [];
-    // Kysely's SqliteDialect over the libsql engine: every statement goes through Kysely's executor and its log.
     const db = new Kysely<any>({
-      dialect: new SqliteDialect({ database: new Database(":memory:") as unknown as SqliteDatabase }),
+      dialect: new LibsqlDialect({ url: ":memory:" }),
       log: (event) => void statements.push(event.query.sql),
     });
     try {

@@ -189,6 +189,11 @@ export function hostileInputChecks(open: () => Promise<HostileHandle>): HostileC
       same(await rawData(store, id), before, "the row's data after the failed update()");
       await rejects(store.update(id, { set: {}, unset: ["cart"], expiresAt }), "update() unsetting a key of that row");
       same(await rawData(store, id), before, "the row's data after the failed unset");
+      // A logout still works on such a row.
+      const doomed = newId();
+      await rawInsert(store, doomed, raw, expiresAt);
+      await store.delete(doomed);
+      same(await rawData(store, doomed), undefined, "a row nested too deep after delete()");
       // A new session holding such a value is refused at create(), so no row becomes unwritable.
       await rejects(store.create(newId(), { data: { deep: JSON.parse(deep) }, expiresAt }), "create() with a value 1,500 deep");
     } else {
@@ -237,6 +242,16 @@ export function hostileInputChecks(open: () => Promise<HostileHandle>): HostileC
       same(await dataOf(store, id), { ...untouched, ...JSON.parse(JSON.stringify(set)) }, `data after update() with nulls (maxBytes ${String(maxBytes)})`);
       same(await store.update(id, { set: { o: { z: 1 } }, unset: [], expiresAt, ...(maxBytes === undefined ? {} : { maxBytes }) }), true, "update() replacing an object");
       same((await dataOf(store, id))?.o, { z: 1 }, "the replaced object");
+    }
+    if (store.dialect === "sqlite") {
+      // Members a save does not name keep their stored text: escapes and number spellings byte for byte, whitespace dropped.
+      const planted = newId();
+      const members = ['"f":0.30000000000000004', '"big":1E+300', '"e":"\\u00e9\\n"', '"n":-0.0', '"o":{"a" : [1,2]}'];
+      await rawInsert(store, planted, `{${members.join(",")},"x":1}`, expiresAt);
+      same(await store.update(planted, { set: { x: 2, y: { z: null } }, unset: [], expiresAt, maxBytes: 65_536 }), true, "update() of a planted row");
+      const text = (await rawData(store, planted))!;
+      for (const member of members.slice(0, 4)) if (!text.includes(member)) fail(`the untouched member ${member} changed: ${text}`);
+      if (!text.includes('"o":{"a":[1,2]}')) fail(`the untouched object changed more than its whitespace: ${text}`);
     }
     const loaded = (await dataOf(store, id))!;
     for (const [key, value] of Object.entries(untouched)) same(Object.is(loaded[key], value) || (value === null && loaded[key] === null), true, `untouched ${key} is exactly ${String(value)}`);
