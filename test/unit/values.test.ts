@@ -43,10 +43,10 @@ describe("keys", () => {
     });
   }
 
-  test("a key with a surrogate pair (an emoji), quotes, dots, brackets, $ and backslashes is an ordinary key", async () => {
+  test("a key with a surrogate pair (an emoji), quotes, dots, brackets, $, backslashes, a newline or an Object.prototype name is an ordinary key", async () => {
     const store = new MemoryStore();
     const client = createClient({ store });
-    const keys = ["🍪", 'a"b', "a.b", "a[0]", "$.x", "a\\b", "'", " "];
+    const keys = ["🍪", 'a"b', "a.b", "a[0]", "$.x", "a\\b", "'", " ", "new\nline", "constructor", "toString", "hasOwnProperty"];
     await client.run((s) => keys.forEach((k, i) => s.set(k, i)));
     const { value } = await client.run((s) => keys.map((k) => s.get(k)));
     expect(value).toEqual(keys.map((_, i) => i));
