@@ -17,6 +17,11 @@ export interface SessionRecord {
 /**
  * A change to a stored session. Only the keys that changed are sent, so two
  * concurrent requests that change different keys both keep their change.
+ *
+ * What the library sends follows the rules `Session.set` enforces: keys and
+ * strings (at any depth, object keys included) never contain U+0000 or a lone
+ * UTF-16 surrogate, values nest at most 256 levels, and `expiresAt` is a
+ * finite time within 400 days of now. The empty string is an ordinary key.
  */
 export interface SessionPatch {
   /** Keys to add or replace, with their new values (JSON-serialisable). */
