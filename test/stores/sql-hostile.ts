@@ -12,6 +12,7 @@
  */
 import type { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { execute, quoteIdentifier } from "../../src/stores/schema.ts";
+import { checkKey, checkValue, MAX_VALUE_DEPTH } from "../../src/values.ts";
 
 /** A store on a fresh table; `close` drops the table. */
 export interface HostileHandle {
@@ -155,6 +156,30 @@ export function hostileInputChecks(open: () => Promise<HostileHandle>): HostileC
     const text = { emoji: "🍪👩‍👩‍👧", fffd: "\ufffd", ls: "\u2028\u2029", ctl: "\u0001\u001f\t\n", esc: "\\u0000 is not NUL", q: `'"\\` };
     same(await store.update(id, { set: text, unset: [], expiresAt }), true, "update() with valid text");
     same(await dataOf(store, id), { uid: "a\ufffd", ...text }, "valid text after update()");
+  });
+
+  add("every key and value the session API accepts saves and round-trips (text at the edges, nesting at the core's depth limit)", async (store) => {
+    const nest = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : depth % 2 ? [nest(depth - 1, leaf)] : { d: nest(depth - 1, leaf) });
+    const data: Record<string, unknown> = {
+      "🍪 é\u0001\u001f\u2028\ufffd\uffff\\\"'.$[0]*": "\u0001\u007f\u0080\u00ff\u2028\u2029\ufeff\ufffd\uffff\ud83c\udf6a\udbff\udfff",
+      deep: nest(MAX_VALUE_DEPTH, "leaf"),
+      deepObject: nest(MAX_VALUE_DEPTH - 2, { "k\u0001": ["\ud800\udc00"] }),
+      numbers: [0, -0, 1e-7, 1e21, 5e-324, 1.7976931348623157e308, -9007199254740991],
+      empty: ["", {}, []],
+    };
+    // What the session API itself accepts (it refuses the rest at set()).
+    for (const [key, value] of Object.entries(data)) {
+      checkKey(key, "set");
+      checkValue(key, value);
+    }
+    const id = newId();
+    const expiresAt = later();
+    same(await store.create(id, { data, expiresAt }), true, "create() with every accepted kind of key and value");
+    same(await dataOf(store, id), JSON.parse(JSON.stringify(data)), "load() after create()");
+    const again = Object.fromEntries(Object.entries(data).map(([key, value]) => [`${key}2`, value]));
+    same(await store.update(id, { set: again, unset: ["numbers"], expiresAt, maxBytes: 65_536 }), true, "update() with every accepted kind of key and value");
+    const { numbers: _numbers, ...rest } = data;
+    same(await dataOf(store, id), JSON.parse(JSON.stringify({ ...rest, ...again })), "load() after update()");
   });
 
   add("deleteWhere() refuses a field with U+0000 or a lone surrogate, and a value with one, and deletes nothing", async (store) => {
