@@ -145,6 +145,11 @@ describe("djangoCookieStore with real Django", () => {
     expect(value).toBe("");
     const back = await djangoRequest({ cookie: value });
     expect(back.user_id_before).toBeNull();
+    // clear() keeps the cookie but empties it: Django's auth keys are gone with the rest.
+    const cleared = await jsRequest(djangoCookieStore({ secretKey }), await djangoLogin(), (session) => session.clear());
+    const afterClear = await djangoRequest({ cookie: cleared.value });
+    expect(afterClear.user_id_before).toBeNull();
+    expect(afterClear.before).toEqual({});
   });
 
   it("(4) uncompressed tokens equal Django's signing.dumps byte for byte over a corpus of JS payloads; compressed ones after inflating", async () => {
@@ -270,6 +275,20 @@ describe("djangoCookieStore with real Django", () => {
     expect(seconds).toBeLessThanOrEqual(3600);
     expect(back.expiry_age).toBe(seconds);
     expect(back.user_id_before).toBe(userId);
+
+    // 0: until the browser closes, on both sides (no Max-Age on the cookie).
+    const atClose = await jsRequest(djangoCookieStore({ secretKey }), value, (session) => session.setExpiry(0));
+    expect(atClose.setCookie).not.toMatch(/Max-Age/i);
+    const djangoSide = await djangoRequest({ cookie: atClose.value, actions: [{ op: "set", key: "again", value: 1 }] });
+    expect(djangoSide.before["_session_expiry"]).toBe(0);
+    expect(djangoSide.cookie!.max_age).toBe("");
+    const fromDjango = await djangoRequest({ actions: [{ op: "set", key: "x", value: 1 }, { op: "set_expiry", value: 0 }] });
+    const jsSide = await jsRequest(djangoCookieStore({ secretKey }), fromDjango.cookie!.value, (session) => {
+      session.set("y", 2);
+      return session.getExpireAtBrowserClose();
+    });
+    expect(jsSide.result).toBe(true);
+    expect(jsSide.setCookie).not.toMatch(/Max-Age/i);
   });
 
   it("(5) an expiry stored as an ISO datetime (newer Django's set_expiry(datetime)) is read as that moment", async () => {
@@ -333,6 +352,14 @@ describe("djangoCookieStore with real Django", () => {
     const after = await djangoRequest({ cookie: deleted.value });
     expect(after.test_cookie_worked).toBe(false);
     expect(after.before).toEqual({ visits: 1 });
+
+    // A JS key named "testcookie" is Django's test cookie: it is not an ordinary key on the way back.
+    const named = await jsRequest(djangoCookieStore({ secretKey }), null, (session) => session.set("testcookie" as never, "worked" as never));
+    const reread = await jsRequest(djangoCookieStore({ secretKey }), named.value, (session) => ({
+      value: session.get("testcookie" as never) ?? null,
+      worked: session.testCookieWorked(),
+    }));
+    expect(reread.result).toEqual({ value: null, worked: true });
   });
 
   it("djangoSessionAuthHashMatches() checks _auth_user_hash as Django's get_user() does: a password change logs out", async () => {
@@ -386,6 +413,10 @@ describe("djangoCookieStore with real Django", () => {
       items: [flipped, cookie.slice(0, -1)].map((token) => ({ token, key: secretKey, salt: DJANGO_COOKIE_SALT })),
     });
     expect(verdicts).toEqual([{ error: "BadSignature" }, { error: "BadSignature" }]);
+    // Django 3.1-3.2 with DEFAULT_HASHING_ALGORITHM = "sha1" signs with HMAC-SHA-1: not read.
+    const sha1 = await djangoRequest({ DEFAULT_HASHING_ALGORITHM: "sha1", actions: [{ op: "set", key: "a", value: 1 }] });
+    expect(sha1.cookie!.value.slice(sha1.cookie!.value.lastIndexOf(":") + 1)).toHaveLength(27);
+    expect(await store.decode(sha1.cookie!.value, 1209600)).toBeNull();
   });
 });
 

@@ -285,6 +285,16 @@ export function databaseInterop(label: string, secretKey: string, corrupt: strin
       expect(await rawRow(key)).toBeUndefined();
     });
 
+    it(`${label}: maxBytes counts the data as Django stores it (non-ASCII escaped), and refuses growth past it`, async () => {
+      const { value: key } = await jsRequest(store(), null, (session) => session.set("a", 1));
+      const accents = "é".repeat(200); // 400 bytes of UTF-8, 1,200 in Django's JSON
+      await expect(store().update(key!, { set: { t: accents }, unset: [], expiresAt: Date.now() + 60_000, maxBytes: 1_000 }))
+        .rejects.toMatchObject({ name: "SessionDataTooLargeError", limit: 1_000, size: '{"a":1,"t":""}'.length + 6 * 200 });
+      expect((await djangoLoad(key!)).data).toEqual({ a: 1 });
+      expect(await store().update(key!, { set: { t: accents }, unset: [], expiresAt: Date.now() + 60_000, maxBytes: 1_300 })).toBe(true);
+      expect((await djangoLoad(key!)).data).toEqual({ a: 1, t: accents });
+    });
+
     it(`${label}: flush() in JS logs the user out of Django`, async () => {
       const key = await djangoLogin();
       const { setCookie } = await jsRequest(store(), key, (session) => session.flush());

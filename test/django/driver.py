@@ -54,7 +54,7 @@ class frozen_time:
 
 def overrides(args):
     values = {"SESSION_ENGINE": ENGINES[args.get("engine", "cookie")]}
-    for name in ("SECRET_KEY", "SESSION_COOKIE_AGE"):
+    for name in ("SECRET_KEY", "SESSION_COOKIE_AGE", "DEFAULT_HASHING_ALGORITHM"):
         if args.get(name) is not None:
             values[name] = args[name]
     return override_settings(**values)
