@@ -250,6 +250,11 @@ describe("djangoCookieStore with real Django", () => {
     const jsFresh = await signedAt(now - 60).encode({ data: { from: "js" }, expiresAt: 0 });
     expect((await djangoRequest({ cookie: jsOld, SESSION_COOKIE_AGE: age })).before).toEqual({});
     expect((await djangoRequest({ cookie: jsFresh, SESSION_COOKIE_AGE: age })).before).toEqual({ from: "js" });
+
+    // A longer _session_expiry does not extend a signed cookie, on either side (Django's rule).
+    const longExpiry = await signedAt(now - age - 1).encode({ data: { from: "js", _expiry: 100 * age }, expiresAt: 0 });
+    expect((await djangoRequest({ cookie: longExpiry, SESSION_COOKIE_AGE: age })).before).toEqual({});
+    expect(await store.decode(longExpiry, age)).toBeNull();
   });
 
   it("(5) setExpiry() and Django's set_expiry() meet at _session_expiry, in whole seconds", async () => {
