@@ -257,7 +257,7 @@ function report(results) {
   lines.push(
     `Measured by \`node bench/run-redis.mjs\` on ${m.date.slice(0, 16).replace("T", " ")} UTC: ${m.nproc} cores (${m.cpu}), load average before the run ${m.loadavg.join(" ")}, ` +
       `redis-server ${results.redis} (private, no persistence, same machine), Bun ${m.bun}, Node ${m.node24} for every Node row, node-redis ${m.packages.redis}, ` +
-      `connect-redis ${m.packages["connect-redis"]}, express-session ${m.packages["express-session"]}, wrk -t1 -c${results.opts.connections}, ` +
+      `connect-redis ${m.packages["connect-redis"]} (with node-redis ${m.packages["redis (bench, for connect-redis)"]}), express-session ${m.packages["express-session"]}, wrk -t1 -c${results.opts.connections}, ` +
       `${results.opts.rounds} rounds of ${results.opts.duration} s per row and scenario, interleaved. Requests per second (median of the rounds); ` +
       `"x libSQL" and "x bare" are the median of the per-round ratios to the KyselyStore-on-libSQL row and to the bare server of the same runtime, measured in the same round. ` +
       `The machine is shared (2 cores, other jobs running), so compare rows within this table, not with the other sections.`,
@@ -345,6 +345,7 @@ if (opts.report) {
       node24: spawnSync(NODE24, ["--version"], { encoding: "utf8" }).stdout.trim().replace(/^v/, ""),
       packages: {
         redis: version("redis", ROOT),
+        "redis (bench, for connect-redis)": version("redis", BENCH),
         "connect-redis": version("connect-redis", BENCH),
         "express-session": version("express-session", BENCH),
         express: version("express", BENCH),
