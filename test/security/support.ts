@@ -3,6 +3,7 @@
  * way to read the session cookie off a response.
  */
 import { type CookieSessionStore, MemoryStore, type SessionPatch, type SessionRecord, type SessionStore } from "../../mod.ts";
+import { rowId } from "../helpers/http.ts";
 
 export const ID_SHAPE = /^[0-9a-f]{64}$/;
 
@@ -88,20 +89,12 @@ export class FaultyStore implements SessionStore {
   }
 }
 
-/** The value of the `name` cookie set by `response`, `""` when it was expired, `undefined` when not set. */
-export function setCookieValue(response: Response, name = "sessionid"): string | undefined {
-  for (const raw of response.headers.getSetCookie()) {
-    const first = raw.split(";", 1)[0]!;
-    const eq = first.indexOf("=");
-    if (first.slice(0, eq) === name) return first.slice(eq + 1);
-  }
-  return undefined;
-}
+/** The value the response sets for the session cookie (`""` when it expires it), from the shared HTTP helper. */
+export { setCookieValue } from "../helpers/http.ts";
 
-/** The lowercase hex SHA-256 of `text` (what a server-side store sees for a key). */
+/** The row id a server-side store sees for a key (the shared helper's `rowId`). */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return rowId(text);
 }
 
 /** Settles with `"timeout"` when `promise` has not settled after `ms`. */
