@@ -20,6 +20,8 @@ import { syncSqlOf } from "../../src/stores/sync-sql.ts";
 import { freshTable } from "../helpers/kysely-harness.ts";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
 import { ROOT } from "../helpers/servers.ts";
+import { getSession, withSession } from "../../mod.ts";
+import { setCookieValue } from "../helpers/http.ts";
 import { hostileInputChecks, type HostileHandle } from "./sql-hostile.ts";
 
 const exec = promisify(execFile);
@@ -74,6 +76,31 @@ const engines: [string, () => Kysely<any>][] = [
 for (const [engine, db] of engines) {
   describe(`KyselyStore on ${engine}: hostile input`, () => {
     for (const check of hostileInputChecks(opener(db))) it(`${engine}: ${check.name}`, check.run, 60_000);
+
+    it(`${engine}: withSession saves 5,000 keys, modified = true on them, and logs out by clear()`, async () => {
+      const { store, close } = await opener(db)();
+      try {
+        const app = withSession(async (request: Request) => {
+          const session = await getSession(request);
+          const action = new URL(request.url).pathname;
+          if (action === "/fill") for (let i = 0; i < 5_000; i++) session.set(`key${i}`, { i, text: "v" });
+          if (action === "/touch") session.modified = true;
+          if (action === "/clear") session.clear();
+          return new Response(String(session.keys().length));
+        }, { store, maxDataBytes: 1 << 20 });
+        const first = await app(new Request("http://app.test/fill"));
+        expect(await first.text()).toBe("5000");
+        const cookie = `sessionid=${setCookieValue(first)}`;
+        const touched = await app(new Request("http://app.test/touch", { headers: { cookie } }));
+        expect([touched.status, await touched.text()]).toEqual([200, "5000"]);
+        const cleared = await app(new Request("http://app.test/clear", { headers: { cookie } }));
+        expect([cleared.status, await cleared.text()]).toEqual([200, "0"]);
+        const after = await app(new Request("http://app.test/", { headers: { cookie } }));
+        expect(await after.text()).toBe("0");
+      } finally {
+        await close();
+      }
+    }, 60_000);
   });
 }
 
