@@ -24,7 +24,7 @@ export interface DjangoCookieStoreOptions {
    */
   maxAge?: number;
   /**
-   * The largest cookie `encode` produces, counting its name and value.
+   * The largest cookie `encode` produces, counting its name and value (at most 4096).
    *
    * @default 4096
    */
@@ -58,7 +58,7 @@ export const DJANGO_COOKIE_SALT = "django.contrib.sessions.backends.signed_cooki
  * @param options Django's secret key(s) and cookie age
  * @returns the store, for `withSession({ store })`
  * @throws {TypeError} when an option has the wrong type
- * @throws {RangeError} when a key is shorter than 32 bytes, or `maxAge`/`maxCookieBytes` is out of range
+ * @throws {RangeError} when a key is shorter than 32 bytes of UTF-8, or `maxAge` or `maxCookieBytes` is out of range
  * @example
  * ```ts
  * import { getSession, withSession } from "fetch-session";
@@ -80,8 +80,9 @@ export function djangoCookieStore(options: DjangoCookieStoreOptions): CookieSess
     throw new RangeError(`djangoCookieStore() option maxAge must be a whole number of seconds >= 0: received ${String(maxAge)}`);
   }
   const maxCookieBytes = options.maxCookieBytes ?? 4096;
-  if (typeof maxCookieBytes !== "number" || !Number.isSafeInteger(maxCookieBytes) || maxCookieBytes <= 0) {
-    throw new RangeError(`djangoCookieStore() option maxCookieBytes must be a positive whole number: received ${String(maxCookieBytes)}`);
+  // withSession ignores a cookie value over 4096 bytes, so a larger cookie would be a lost session.
+  if (typeof maxCookieBytes !== "number" || !Number.isSafeInteger(maxCookieBytes) || maxCookieBytes <= 0 || maxCookieBytes > 4096) {
+    throw new RangeError(`djangoCookieStore() option maxCookieBytes must be a whole number from 1 to 4096: received ${String(maxCookieBytes)}`);
   }
   const now = options.now ?? (() => Date.now());
   if (typeof now !== "function") throw new TypeError(`djangoCookieStore() option now must be a function: received ${typeof now}`);
@@ -134,9 +135,19 @@ export function djangoSecrets(caller: string, secretKey: unknown, fallbackKeys: 
   if (typeof secretKey !== "string") {
     throw new TypeError(`${caller}() needs secretKey, Django's SECRET_KEY, as a string: received ${secretKey === null ? "null" : typeof secretKey}`);
   }
-  if (fallbackKeys === undefined) return [secretKey];
-  if (!Array.isArray(fallbackKeys) || !fallbackKeys.every((key) => typeof key === "string")) {
+  if (fallbackKeys !== undefined && (!Array.isArray(fallbackKeys) || !fallbackKeys.every((key) => typeof key === "string"))) {
     throw new TypeError(`${caller}() option fallbackKeys must be an array of strings (Django's SECRET_KEY_FALLBACKS)`);
   }
-  return [secretKey, ...(fallbackKeys as string[])];
+  const keys = [secretKey, ...((fallbackKeys ?? []) as string[])];
+  keys.forEach((key, i) => {
+    const bytes = new TextEncoder().encode(key).length;
+    if (bytes < 32) {
+      // The length only: a key quoted in an error message ends up in logs.
+      throw new RangeError(
+        `${caller}() option ${i === 0 ? "secretKey" : `fallbackKeys[${i - 1}]`} is ${bytes} bytes long: ` +
+          "fetch-session needs at least 32 bytes (Django's startproject writes 50 random characters after django-insecure-)",
+      );
+    }
+  });
+  return keys;
 }

@@ -10,7 +10,14 @@ import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getSession, withSession } from "../../mod.ts";
-import { DJANGO_COOKIE_SALT, djangoCookieStore, djangoJson, djangoSessionAuthHash, djangoSessionAuthHashMatches } from "../../src/django/mod.ts";
+import {
+  DJANGO_COOKIE_SALT,
+  djangoCookieStore,
+  djangoDatabaseStore,
+  djangoJson,
+  djangoSessionAuthHash,
+  djangoSessionAuthHashMatches,
+} from "../../src/django/mod.ts";
 import type { CookieSessionStore } from "../../src/store.ts";
 import { type DjangoProject, type DjangoResponse, djangoSecretKey, startDjango } from "./django-project.ts";
 
@@ -422,6 +429,22 @@ describe("djangoCookieStore with real Django", () => {
     const sha1 = await djangoRequest({ DEFAULT_HASHING_ALGORITHM: "sha1", actions: [{ op: "set", key: "a", value: 1 }] });
     expect(sha1.cookie!.value.slice(sha1.cookie!.value.lastIndexOf(":") + 1)).toHaveLength(27);
     expect(await store.decode(sha1.cookie!.value, 1209600)).toBeNull();
+  });
+});
+
+describe("fetch-session/django options", () => {
+  it("refuse a short or missing key (without quoting it), a cookie limit above 4096, and a session too large for a cookie", async () => {
+    const short = "django-insecure-short";
+    expect(() => djangoCookieStore({ secretKey: short })).toThrow(RangeError);
+    expect(() => djangoCookieStore({ secretKey: short })).not.toThrow(new RegExp(short));
+    expect(() => djangoCookieStore({ secretKey: "k".repeat(40), fallbackKeys: ["old"] })).toThrow(/fallbackKeys\[0\] is 3 bytes long/);
+    expect(() => djangoCookieStore({} as never)).toThrow(TypeError);
+    expect(() => djangoCookieStore({ secretKey: "k".repeat(40), fallbackKeys: "old" as never })).toThrow(TypeError);
+    expect(() => djangoCookieStore({ secretKey: "k".repeat(40), maxCookieBytes: 5000 })).toThrow(RangeError);
+    expect(() => djangoCookieStore({ secretKey: "k".repeat(40), maxAge: -1 })).toThrow(RangeError);
+    expect(() => djangoDatabaseStore({ db: {} as never, secretKey: "k".repeat(40) })).toThrow(TypeError);
+    const noise = [...crypto.getRandomValues(new Uint8Array(3000))].map((b) => b.toString(36)).join("");
+    await expect(djangoCookieStore({ secretKey: "k".repeat(40) }).encode({ data: { noise }, expiresAt: 0 })).rejects.toThrow(/bytes \(name and value\)/);
   });
 });
 

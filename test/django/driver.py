@@ -187,25 +187,6 @@ def op_db_load(args):
         return {"data": data if store.session_key is not None else None, "expiry_age": store.get_expiry_age()}
 
 
-def op_db_raw(args):
-    with connection.cursor() as cursor:
-        cursor.execute("select session_data, expire_date from django_session where session_key = %s", [args["key"]])
-        row = cursor.fetchone()
-    return None if row is None else {"session_data": row[0], "expire_date": str(row[1])}
-
-
-def op_db_save(args):
-    """Creates (no key) or changes a session through the database SessionStore, outside any request."""
-    with overrides({"engine": "db", **args}):
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=args.get("key"))
-        for key, value in args.get("set", {}).items():
-            store[key] = value
-        for key in args.get("delete", []):
-            del store[key]
-        store.save()
-        return {"key": store.session_key}
-
-
 def op_clear_expired(args):
     with overrides({"engine": "db", **args}):
         import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
