@@ -14,8 +14,8 @@ interface DenoEnv {
  *
  * @param name the variable's name
  * @returns its value, or `undefined` when it is unset or the runtime has no environment (workerd, browsers)
- * @throws {Error} on Deno without env access: the message names the permission and the flag
- *   (`--allow-env=NAME`) that grant it; the runtime's own error is the `cause`
+ * @throws {Error} on Deno without env access: the message names the permission and the flags
+ *   (`--allow-env`, at least `--allow-env=NAME`) that grant it; the runtime's own error is the `cause`
  * @example
  * ```ts
  * const url = readEnv("SESSION_DATABASE_URL") ?? "file:sessions.db";
@@ -29,7 +29,7 @@ export function readEnv(name: string): string | undefined {
     } catch (error) {
       throw new Error(
         `Deno denied env access while reading the environment variable ${name}: ` +
-          `run with --allow-env=${name} (or --allow-env)`,
+          `run with --allow-env (at least --allow-env=${name})`,
         { cause: error },
       );
     }

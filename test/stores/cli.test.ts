@@ -138,7 +138,30 @@ describe("fetch-session clearsessions", () => {
     const flags = ["--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
     const denied = await cli("deno", ["clearsessions"], { SESSION_DATABASE_URL: url }, flags);
     expect(denied.code).toBe(2);
-    expect(denied.stderr).toMatch(/env access .*SESSION_DATABASE_URL.*--allow-env=SESSION_DATABASE_URL/);
+    expect(denied.stderr).toMatch(/env access .*SESSION_DATABASE_URL: run with --allow-env \(at least --allow-env=SESSION_DATABASE_URL\)/);
+  });
+
+  it("the default libSQL store on Deno without --allow-env fails with an error naming the variable and --allow-env", async () => {
+    // A script inside the repository, so that Deno resolves the packages in node_modules.
+    const scripts = join(ROOT, "test", "artifacts", `deno-env-${process.pid}`);
+    await mkdir(scripts, { recursive: true });
+    try {
+      await writeFile(
+        join(scripts, "default-store.ts"),
+        'import { createDefaultStore } from "../../../src/stores/libsql/default-store.ts";\n' +
+          'try { await createDefaultStore(); console.log("opened"); } catch (error) { console.log((error as Error).message); }\n',
+      );
+      const { stdout } = await exec(join(BIN, "deno"), ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", join(scripts, "default-store.ts")], {
+        cwd: dir,
+        env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+        timeout: 60_000,
+      });
+      expect(stdout.trim()).toBe(
+        "Deno denied env access while reading the environment variable SESSION_DATABASE_URL: run with --allow-env (at least --allow-env=SESSION_DATABASE_URL)",
+      );
+    } finally {
+      await rm(scripts, { recursive: true, force: true });
+    }
   });
 
   it("fetch-session clearsessions reads SESSION_DATABASE_URL when --url is absent", async () => {
