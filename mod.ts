@@ -36,5 +36,6 @@ export type { MemoryStoreOptions } from "./src/stores/memory-store.ts";
 export { KyselyStore } from "./src/stores/kysely-store.ts";
 export type { KyselyStoreOptions } from "./src/stores/kysely-store.ts";
 export { createSessionMigrations, sessionMigrations } from "./src/stores/schema.ts";
+export type { SqlFamily } from "./src/stores/schema.ts";
 export { CookieStore } from "./src/stores/cookie-store.ts";
 export type { CookieStoreOptions } from "./src/stores/cookie-store.ts";
