@@ -113,12 +113,12 @@ interface Row {
  * @throws {RangeError} when a key is shorter than 32 bytes, or `table` is not a plain identifier
  * @example
  * ```ts
- * import { Kysely } from "kysely";
- * import { LibsqlDialect } from "fetch-session/libsql";
+ * import { Kysely, SqliteDialect } from "kysely";
+ * import Database from "libsql";
  * import { withSession } from "fetch-session";
  * import { djangoDatabaseStore } from "fetch-session/django";
  *
- * const db = new Kysely<any>({ dialect: new LibsqlDialect({ url: "file:/srv/mysite/db.sqlite3" }) });
+ * const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database("/srv/mysite/db.sqlite3") }) });
  * const app = withSession(handler, { store: djangoDatabaseStore({ db, secretKey: process.env.DJANGO_SECRET_KEY! }) });
  * ```
  */
