@@ -136,6 +136,21 @@ describe("nested withSession() on one request", () => {
     expect((await store.load(rowId(key)))!.data).toEqual({ outerBefore: 1, inner: 1, outerAfter: 2 });
   });
 
+  test("an inner wrapper for the same cookie with another store uses the outer wrapper's store and options (one cookie, one session)", async () => {
+    const outerStore = new MemoryStore();
+    const innerStore = new MemoryStore();
+    const sub = withSession(async (request: Request) => {
+      (await getSession(request)).set("inner", 1);
+      return new Response("sub");
+    }, { store: innerStore, cookie: { maxAge: 60 } });
+    const app = withSession((request: Request) => sub(request), { store: outerStore, cookie: { maxAge: 3600 } });
+    const jar = new CookieJar(app);
+    const response = await jar.fetch("/");
+    expect(setCookies(response).map((c) => c.maxAge)).toEqual([3600]);
+    expect(innerStore.size).toBe(0);
+    expect((await outerStore.load(rowId(jar.get()!)))!.data).toEqual({ inner: 1 });
+  });
+
   test("a synchronous inner wrapper for the same cookie also joins the outer session", async () => {
     const store = new MemoryStore();
     const sub = withSession((_request: Request) => new Response("sub"), { store });
