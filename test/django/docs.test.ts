@@ -36,7 +36,11 @@ it("every TypeScript snippet in docs/django.md type-checks against the package",
     compilerOptions: {
       noEmit: true,
       types: ["node"],
-      paths: { "fetch-session": ["../../../mod.ts"], "fetch-session/django": ["../../../src/django/mod.ts"] },
+      paths: {
+        "fetch-session": ["../../../mod.ts"],
+        "fetch-session/django": ["../../../src/django/mod.ts"],
+        "fetch-session/libsql": ["../../../src/stores/libsql/index.ts"],
+      },
     },
     include: files,
   }));
