@@ -22,7 +22,6 @@ import type { CookieSessionStore } from "../../src/store.ts";
 import { type DjangoProject, type DjangoResponse, djangoSecretKey, startDjango } from "./django-project.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BUN = join(here, "../../node_modules/.bin/bun");
 
 let django: DjangoProject;
 let userId: number;
@@ -100,21 +99,24 @@ describe("djangoCookieStore with real Django", () => {
     expect(setCookie).toBeNull();
   });
 
-  it("(1) the same under real Bun", async () => {
-    const cookie = await djangoLogin();
-    const { stdout } = await promisify(execFile)(BUN, [join(here, "bun-read.ts")], {
-      env: { ...process.env, DJANGO_SECRET_KEY: secretKey, DJANGO_COOKIE: cookie },
-      timeout: 60_000,
+  for (const runtime of ["bun", "deno"] as const) {
+    it(`(1) the same under real ${runtime === "bun" ? "Bun" : "Deno"}, and Django reads the cookie it wrote`, async () => {
+      const cookie = await djangoLogin();
+      const script = join(here, "runtime-read.ts");
+      const args = runtime === "bun" ? [script] : ["run", "--quiet", "--allow-env", "--allow-read", "--no-prompt", script];
+      const { stdout } = await promisify(execFile)(join(here, `../../node_modules/.bin/${runtime}`), args, {
+        env: { ...process.env, DJANGO_SECRET_KEY: secretKey, DJANGO_COOKIE: cookie },
+        timeout: 60_000,
+      });
+      const out = JSON.parse(stdout) as { runtime: string; user: string; values: Record<string, unknown>; setCookie: string };
+      expect(out.runtime).toMatch(new RegExp(`^${runtime} \\d`));
+      expect(out.user).toBe(String(userId));
+      expect(out.values).toEqual({ ...VALUES, runtime: `${runtime} was here ✓` });
+      const back = await djangoRequest({ cookie: /^sessionid=([^;]*)/.exec(out.setCookie)![1] });
+      expect(back.user_id_before).toBe(userId);
+      expect(back.before["runtime"]).toBe(`${runtime} was here ✓`);
     });
-    const out = JSON.parse(stdout) as { runtime: string; user: string; values: Record<string, unknown>; setCookie: string };
-    expect(out.runtime).toMatch(/^bun /);
-    expect(out.user).toBe(String(userId));
-    expect(out.values).toEqual({ ...VALUES, bun: "was here ✓" });
-    // The cookie Bun wrote is read by Django, user still logged in.
-    const back = await djangoRequest({ cookie: /^sessionid=([^;]*)/.exec(out.setCookie)![1] });
-    expect(back.user_id_before).toBe(userId);
-    expect(back.before["bun"]).toBe("was here ✓");
-  });
+  }
 
   it("(2) JS changes the session; Django reads back the same values, unicode intact, and the user is still logged in", async () => {
     const cookie = await djangoLogin();
