@@ -120,6 +120,21 @@ describe("npm pack", () => {
   });
 });
 
+describe("examples/readme", () => {
+  it("holds the README's examples as files, unchanged", async () => {
+    const files: [string, string, string][] = [
+      ["bun/app.ts", "Bun", "ts"],
+      ["deno/main.ts", "Deno", "ts"],
+      ["node/server.ts", "Node", "ts"],
+      ["worker/src/index.ts", "Cloudflare Workers with D1", "ts"],
+      ["worker/wrangler.jsonc", "Cloudflare Workers with D1", "jsonc"],
+    ];
+    for (const [file, section, language] of files) {
+      expect(await readFile(join(ROOT, "examples", "readme", file), "utf8"), file).toBe(onlyBlock(section, language));
+    }
+  });
+});
+
 describe("Bun: the README's Bun example", () => {
   let dir = "";
   it("installs with bun add and type-checks under TypeScript strict", async () => {
