@@ -5,6 +5,7 @@
  * @module
  */
 import { MAX_COOKIE_VALUE_LENGTH } from "../cookie.ts";
+import { DEFAULT_COOKIE_NAME } from "../options.ts";
 import { TimestampSigner } from "../signing.ts";
 import type { CookieSessionStore, SessionRecord } from "../store.ts";
 
@@ -48,8 +49,6 @@ export interface CookieStoreOptions {
   now?: () => number;
 }
 
-/** The cookie name `encode` assumes when none is given (the `withSession` default). */
-const DEFAULT_COOKIE_NAME = "sessionid";
 
 /**
  * Keeps the whole session in the cookie, HMAC-SHA-256 signed with a timestamp
