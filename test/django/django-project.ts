@@ -112,7 +112,15 @@ export async function startDjango(options: { database?: DjangoDatabase; secretKe
       pending.clear();
     });
     lines.on("line", (line) => {
-      const message = JSON.parse(line) as { ready?: boolean; django?: string; vendor?: string; id?: number; ok?: unknown; error?: string };
+      let message: { ready?: boolean; django?: string; vendor?: string; id?: number; ok?: unknown; error?: string };
+      try {
+        message = JSON.parse(line);
+      } catch {
+        const error = new Error(`Django driver wrote a line that is not JSON: ${line.slice(0, 300)}`);
+        for (const waiter of pending.values()) waiter.reject(error);
+        pending.clear();
+        return reject(error);
+      }
       if (message.ready) return resolve({ django: message.django!, vendor: message.vendor! });
       const waiter = pending.get(message.id!);
       if (!waiter) return;
