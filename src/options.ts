@@ -237,7 +237,7 @@ function checkCookie(value: unknown): { attributes: CookieAttributes; maxAge: un
  * @internal
  */
 export function withSessionConfig(input: unknown): WrapperConfig {
-  const options = checkObject("options", input ?? {}, WITH_SESSION_KEYS, "");
+  const options = checkObject("options", input === undefined ? {} : input, WITH_SESSION_KEYS, "");
   const store = options.store;
   if (store !== undefined && typeof store !== "function" && !isStore(store)) {
     throw optionTypeError("store", `${STORE_EXPECTED}, or a function returning one`, store);
