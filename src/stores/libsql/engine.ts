@@ -145,7 +145,9 @@ async function openLibsql(path: string): Promise<Engine> {
       return {
         reader: statement.reader,
         all: (parameters) => statement.all(parameters),
-        get: (parameters) => statement.get(parameters),
+        // Not statement.get(): a get() right after the rollback of a transaction that had inserted the row
+        // was seen to return that row (libsql 0.5.29); all() reads the current state.
+        get: (parameters) => statement.all(parameters)[0],
         run: (parameters) => statement.run(parameters),
       };
     },
