@@ -157,7 +157,7 @@ function checkTools() {
     console.error("Bun is missing: run `npm ci` at the repository root (bun is a devDependency).");
     process.exit(1);
   }
-  if (!existsSync(join(BENCH, "node_modules", ".package-lock.json"))) {
+  if (!["react-router", "hono-sessions", "express-session", "better-sqlite3"].every((name) => existsSync(join(BENCH, "node_modules", name, "package.json")))) {
     log("Installing the peer libraries into bench/node_modules (npm ci --prefix bench; better-sqlite3 may compile for a few minutes)...");
     const result = spawnSync("npm", ["ci", "--prefix", BENCH, "--no-audit", "--no-fund"], { stdio: "inherit" });
     if (result.status !== 0) {

@@ -13,8 +13,8 @@ export const DB = process.env.DB ?? "";
 export const SECRET = "bench-secret-bench-secret-bench-secret-0123456789";
 export const MAX_AGE = 1_209_600;
 
-/** Counters read by /__stats: requests served and SQL statements run. */
-export const stats = { requests: 0, statements: 0 };
+/** Counters read by /__stats: requests served, SQL statements run, and write transactions committed (where counted). */
+export const stats = { requests: 0, statements: 0, transactions: 0 };
 
 /** The path of a request URL, without building a URL object. */
 export function pathOf(url) {

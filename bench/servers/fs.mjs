@@ -1,30 +1,57 @@
-// fetch-session, on Bun (run directly) or Node (bundled by run.mjs, served through srvx).
-// STORE=libsql (KyselyStore on a libSQL file at DB, via createLibsqlStore) | memory | cookie
+// fetch-session, on Bun (run directly), Node (transpiled by run.mjs, or Node 24 directly; served through
+// srvx) or Deno (srvx).
+// STORE=default: zero-config withSession() (no store; SESSION_DATABASE_URL=file:DB), the default
+//   embedded store: the runtime's fastest engine, group commit, the synchronous path.
+// STORE=libsql: createLibsqlStore on the file DB; ENGINE=auto|libsql|bun:sqlite|node:sqlite (default
+//   auto), GROUP=0 turns group commit off.
+// STORE=memory | cookie.
 // FS_MOD: another copy of mod.ts (a prototype of a core change); default: this repository's.
 const { getSession, withSession, CookieStore, MemoryStore } = process.env.FS_MOD
   ? await import(process.env.FS_MOD)
   : await import("../../mod.ts");
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
+import { EmbeddedDriver } from "../../src/stores/libsql/embedded-driver.ts";
+import { GroupCommit } from "../../src/stores/libsql/group-commit.ts";
 import { DB, SECRET, cleanups, notFound, serveFetch, stats, withStats } from "./common.mjs";
+
+// Count every statement the embedded driver runs, through Kysely's executor or the synchronous path
+// (the same module instance the default store loads), and every write transaction: a group commit's
+// flush, or a write run outside one (autocommit). SYNC=0 turns the synchronous path off (to measure it).
+const flush = GroupCommit.prototype.flush;
+GroupCommit.prototype.flush = function countTransactions() {
+  if (this.pending) stats.transactions++;
+  return flush.call(this);
+};
+const init = EmbeddedDriver.prototype.init;
+EmbeddedDriver.prototype.init = async function countStatements() {
+  await init.call(this);
+  const { sync } = this;
+  if (process.env.SYNC === "0") sync.ready = () => false;
+  const grouped = process.env.GROUP !== "0";
+  for (const method of ["get", "run"]) {
+    const original = sync[method];
+    sync[method] = (sql, parameters) => {
+      stats.statements++;
+      if (method === "run" && !grouped) stats.transactions++;
+      return original(sql, parameters);
+    };
+  }
+  const execute = this.execute;
+  this.execute = (connection, query) => {
+    stats.statements++;
+    if (!grouped && /^\s*(insert|update|delete)/i.test(query.sql)) stats.transactions++;
+    return execute.call(this, connection, query);
+  };
+};
 
 const kind = process.env.STORE ?? "libsql";
 let store;
 const admin = {};
-if (kind === "libsql") {
-  store = await createLibsqlStore({ url: `file:${DB}` });
-  // Count every statement the store runs. With CLEAR_YIELD=1 (a prototype of a
-  // proposed change to KyselyStore.clearExpired), every clearExpired batch first
-  // yields to the event loop, so that pending requests run between batches.
-  const db = store.db;
-  const execute = db.executeQuery.bind(db);
-  const yieldBetweenBatches = process.env.CLEAR_YIELD === "1";
-  db.executeQuery = (query, ...rest) => {
-    stats.statements++;
-    if (yieldBetweenBatches && query.queryId?.queryId === "fetch-session:clear-expired") {
-      return new Promise((resolve) => setTimeout(resolve, 0)).then(() => execute(query, ...rest));
-    }
-    return execute(query, ...rest);
-  };
+if (kind === "default") {
+  process.env.SESSION_DATABASE_URL = `file:${DB}`;
+  store = undefined;
+} else if (kind === "libsql") {
+  store = await createLibsqlStore({ url: `file:${DB}`, engine: process.env.ENGINE ?? "auto", groupCommit: process.env.GROUP !== "0" });
   // Runs clearExpired in this process and reports how long it took and the
   // longest time the event loop could not run anything else meanwhile (a 1 ms
   // timer that measures the gap between its ticks).
@@ -98,7 +125,7 @@ const app = withSession(
     }
     return notFound();
   },
-  { store },
+  store === undefined ? {} : { store },
 );
 
 await serveFetch(withStats(app, admin));
