@@ -79,6 +79,7 @@ const readAll: Handler = (session) => ({
   user: session.get("_auth_user_id"),
   backend: session.get("_auth_user_backend"),
   hash: session.get("_auth_user_hash"),
+  has: session.has("_auth_user_id" as never),
   values: Object.fromEntries(session.entries()),
   keys: session.keys(),
 });
@@ -91,6 +92,7 @@ describe("djangoCookieStore with real Django", () => {
       user: String(userId),
       backend: "django.contrib.auth.backends.ModelBackend",
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      has: true,
       values: VALUES,
       keys: Object.keys(VALUES),
     });
