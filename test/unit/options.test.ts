@@ -78,8 +78,9 @@ describe("expiry bounds", () => {
     expect(() => withSession(handler, { store: new MemoryStore(), cookie: { maxAge: 34_560_000 } })).not.toThrow();
   });
 
-  test("options must be a plain object, not an array", () => {
+  test("options must be a plain object, not an array or null", () => {
     expect(() => withSession(handler, [] as never)).toThrow(TypeError);
+    expect(() => withSession(handler, null as never)).toThrow(TypeError);
     expect(() => withSession(handler, { cookie: [] } as never)).toThrow(TypeError);
   });
 });
