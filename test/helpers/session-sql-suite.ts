@@ -110,7 +110,8 @@ export function sessionOverSqlSuite(name: string, open: () => Promise<SqlStoreHa
       const response = await writer;
       expect(response.status).toBe(400);
       expect(await response.text()).toMatch(/session was deleted before the request completed/);
-      expect(response.headers.getSetCookie().join("\n")).toMatch(/sessionid=;|Max-Age=0/);
+      // Django leaves the cookie alone: the browser may have just received a new one from a login.
+      expect(response.headers.getSetCookie()).toEqual([]);
       expect(await dumpTable(handle.store)).toEqual([]);
       expect(await (await send(plain, "/", cookie, "GET")).json()).toEqual({});
     });
