@@ -4,12 +4,14 @@
  * `{"backend":...,"passed":[names],"failed":[{"name","message"}]}`.
  *
  * - `bun test/stores/sql-hostile-runner.ts bun-sqlite <file>`: Kysely's SqliteDialect over `bun:sqlite`;
- * - `node test/stores/sql-hostile-runner.ts node-sqlite <file>` (Node 22.18+/24, or Deno): over `node:sqlite`.
+ * - `node test/stores/sql-hostile-runner.ts node-sqlite <file>` (Node 22.18+/24, or Deno): over `node:sqlite`;
+ * - `libsql-auto <file>`: `openLibsqlDatabase` with `engine: "auto"` (the runtime's own engine) and group commit.
  *
  * @module
  */
 import { Kysely, SqliteDialect } from "kysely";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
+import { openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { execute, quoteIdentifier } from "../../src/stores/schema.ts";
 import { hostileInputChecks } from "./sql-hostile.ts";
 
@@ -42,7 +44,10 @@ async function database(): Promise<unknown> {
   throw new Error(`Unknown backend ${backend}`);
 }
 
-const db = new Kysely<any>({ dialect: new SqliteDialect({ database: (await database()) as never }) });
+const db =
+  backend === "libsql-auto"
+    ? await openLibsqlDatabase({ url: `file:${path}`, engine: "auto", groupCommit: true })
+    : new Kysely<any>({ dialect: new SqliteDialect({ database: (await database()) as never }) });
 let tables = 0;
 const checks = hostileInputChecks(async () => {
   const store = new KyselyStore({ db, table: `hostile_${++tables}` });

