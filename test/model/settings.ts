@@ -1,0 +1,35 @@
+/**
+ * Settings shared by the model-based tests: how many session calls per store
+ * (MODEL_OPS, at least 20,000 in CI; MODEL_OPS=200000 for a long run) and the
+ * seed (MODEL_SEED).
+ *
+ * @module
+ */
+import { expect } from "vitest";
+import type { ModelResult } from "./model.ts";
+
+/** Session calls per store. */
+export const OPS = Number(process.env["MODEL_OPS"] ?? 20_000);
+if (!Number.isInteger(OPS) || OPS < 1) throw new RangeError(`MODEL_OPS must be a positive integer: received ${process.env["MODEL_OPS"]}`);
+
+/**
+ * The seed of this run: fixed by default so that CI replays the same
+ * sequences; `MODEL_SEED=random` draws a new one (printed), `MODEL_SEED=<n>` replays one.
+ */
+export const SEED = process.env["MODEL_SEED"] === "random"
+  ? Math.floor(Math.random() * 2 ** 32)
+  : Number(process.env["MODEL_SEED"] ?? 20_261_126);
+if (!Number.isInteger(SEED) || SEED < 0 || SEED >= 2 ** 32) throw new RangeError(`MODEL_SEED must be "random" or an integer from 0 to 2^32 - 1: received ${process.env["MODEL_SEED"]}`);
+
+/** Milliseconds a model test may take: about 1 ms per call on the slowest store, with room. */
+export const TIMEOUT = Math.max(60_000, OPS * 6);
+
+/** Fails with the mismatch (and how to replay it), or records the run's figures. */
+export function expectNoMismatch(result: ModelResult): void {
+  const summary = `${result.store}: ${result.ops} calls in ${result.requests} requests, ${result.refused} refused as expected, ` +
+    `${result.tooLarge} oversized saves refused, ${result.concurrentGroups} concurrent groups, ${result.cycles} cycleKey, ` +
+    `${result.flushes} flush, ${result.expiries} setExpiry, ${result.ms} ms (seed ${result.seed}; replay with MODEL_SEED=${result.seed})`;
+  console.log(summary);
+  expect(result.mismatch, `${result.mismatch}\nReplay: MODEL_SEED=${result.seed} MODEL_OPS=${OPS} npx vitest run --project model`).toBeUndefined();
+  expect(result.ops).toBeGreaterThanOrEqual(OPS);
+}
