@@ -7,6 +7,7 @@ import { backendFor } from "./backend.ts";
 import { quote } from "./errors.ts";
 import { isStore } from "./options.ts";
 import { Session, sessionState } from "./session.ts";
+import { OWN_KEYS } from "./session-state.ts";
 import type { AnySessionStore, SessionStore } from "./store.ts";
 import { textProblem } from "./values.ts";
 
@@ -26,12 +27,13 @@ export interface RevokeOptions {
  *
  * @param from a store, or a session (its store is used)
  * @param where exactly one entry: the key and the value to match (string,
- *   finite number or boolean); the key and a string value follow the rules of
- *   `Session.set` (no U+0000, no lone surrogates)
+ *   finite number or boolean); the key and a string value have no U+0000 and no
+ *   lone surrogates. Keys other software writes can be matched (Django's
+ *   `_auth_user_id`); the library's own (`_expiry`, `_testcookie`, `_flash`) cannot
  * @param options `keep`: a session that survives
  * @returns how many sessions were deleted
  * @throws {TypeError} when the store cannot revoke (no `deleteWhere`, or a cookie store), or `where` is not one valid entry
- * @throws {RangeError} when the key is reserved (starts with `_`)
+ * @throws {RangeError} when the key is one of the library's own
  * @throws {SessionStoreError} when the store fails
  * @example
  * ```ts
@@ -57,7 +59,7 @@ export async function revokeSessions(
     throw new TypeError(`revokeSessions() needs exactly one key and value to match, e.g. { member_id: 42 }: received ${quote(where)}`);
   }
   const [field, value] = entries[0]!;
-  if (field.startsWith("_")) throw new RangeError(`revokeSessions() cannot match the reserved key ${quote(field)}`);
+  if (OWN_KEYS.has(field)) throw new RangeError(`revokeSessions() cannot match the library's own key ${quote(field)}`);
   const fieldProblem = textProblem(field);
   if (fieldProblem !== undefined) throw new TypeError(`revokeSessions() cannot match the key ${quote(field)}: it ${fieldProblem}`);
   if (!(typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)))) {

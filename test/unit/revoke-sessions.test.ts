@@ -67,6 +67,19 @@ describe("revokeSessions()", () => {
     await expect(revokeSessions(store, { a: 1, b: 2 })).rejects.toThrow(/exactly one/);
     await expect(revokeSessions(store, { a: {} as never })).rejects.toThrow(TypeError);
     await expect(revokeSessions(store, { _expiry: 1 })).rejects.toThrow(RangeError);
+    await expect(revokeSessions(store, { _testcookie: "worked" })).rejects.toThrow(RangeError);
+    await expect(revokeSessions(store, { _flash: "x" })).rejects.toThrow(RangeError);
+  });
+
+  test("revokeSessions() matches a _ key other software writes (Django's _auth_user_id)", async () => {
+    const store = new MemoryStore();
+    const expiresAt = Date.now() + 60_000;
+    await store.create("a".repeat(64), { data: { _auth_user_id: "42" }, expiresAt });
+    await store.create("b".repeat(64), { data: { _auth_user_id: "42" }, expiresAt });
+    await store.create("c".repeat(64), { data: { _auth_user_id: "7" }, expiresAt });
+    expect(await revokeSessions(store, { _auth_user_id: "42" })).toBe(2);
+    expect(await store.load("a".repeat(64))).toBeNull();
+    expect(await store.load("c".repeat(64))).not.toBeNull();
   });
 
   test("revokeSessions() refuses an array, a non-store and a where whose key or string value has U+0000 or a lone surrogate, deleting nothing", async () => {
