@@ -447,7 +447,7 @@ class CallMaker {
     if (roll < 55) return this.pop(key, r.chance(0.5) ? "fallback" : undefined);
     if (roll < 62 && !full) {
       const v = value(r, this.budget - sizeOf(state));
-      return this.#tooBig(state, key, v) ? this.pop(key) : this.setDefault(key, v);
+      return this.#tooBig(state, key, v) ? this.pop(key, undefined) : this.setDefault(key, v);
     }
     if (roll < 70 && !full) {
       const entries: [string, unknown][] = Array.from({ length: r.int(4) }, () => [this.key(state, own), value(r, (this.budget - sizeOf(state)) / 4)]);
