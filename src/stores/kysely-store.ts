@@ -434,9 +434,10 @@ function statements(family: SqlFamily, t: string): Statements {
     // which are now absent, merged in: that rebuilds each value exactly unless it holds a null inside an object.
     // SQLite compares keys only up to a U+0000, so a row another program wrote with such a key (its text holds the
     // escape \u0000, which this store never writes) is not patched: the NULL fails the update.
+    // (A case, not an or: SQLite would evaluate the subquery on every save.)
     const readable =
-      `json_type(data) = 'object' and (instr(data, '\\u0000') = 0` +
-      ` or not exists (select 1 from json_each(data) where instr(key, char(0)) > 0))`;
+      `json_type(data) = 'object' and case when instr(data, '\\u0000') = 0 then 1` +
+      ` else not exists (select 1 from json_each(data) where instr(key, char(0)) > 0) end`;
     const removed = `json_patch(case when ${readable} then data end, ?1)`;
     next = `json_patch(${removed}, ?2)`;
     // Values with such nulls: the set keys appended as text after the remaining members.
