@@ -96,6 +96,13 @@ describe("createLibsqlStore()", () => {
   });
 });
 
+describe("fetch-session/libsql entry", () => {
+  it("fetch-session/libsql exports the dialect and the store factories only: no readEnv, no createDefaultStore", async () => {
+    const entry = await import("../../src/stores/libsql/index.ts");
+    expect(Object.keys(entry).sort()).toEqual(["LibsqlDialect", "createLibsqlStore", "openLibsqlDatabase"]);
+  });
+});
+
 describe("createDefaultStore()", () => {
   const saved = process.env.SESSION_DATABASE_URL;
   const cwd = process.cwd();
