@@ -200,6 +200,8 @@ export class KyselyStore implements SessionStore {
    * @param id the hex SHA-256 of the session key
    * @param record the data and expiry
    * @returns `false` (and writes nothing) when a live session has this id
+   * @throws {TypeError} when a key or text value holds U+0000 or a lone surrogate
+   * @throws {Error} on SQLite, when the data is nested deeper than its JSON functions read (1,000 levels)
    * @throws the database's error when the query fails
    * @example
    * ```ts
@@ -215,11 +217,16 @@ export class KyselyStore implements SessionStore {
 
   /**
    * Applies a patch in one atomic statement: `set` keys are replaced, `unset`
-   * keys removed, every other key kept, and the expiry set.
+   * keys removed, every other key kept, and the expiry set. With
+   * `patch.maxBytes`, the statement writes only when the new data is at most
+   * that many UTF-8 bytes or no larger than before.
    *
    * @param id the hex SHA-256 of the session key
    * @param patch the changes
    * @returns `false` when the row is gone or expired (it is not re-created)
+   * @throws {TypeError} when a key or text value holds U+0000 or a lone surrogate (nothing is written)
+   * @throws {SessionDataTooLargeError} when `maxBytes` refuses the result (nothing is written)
+   * @throws {Error} when the row's data is not a JSON object the database can read (it is kept as it is)
    * @throws the database's error when the query fails
    * @example
    * ```ts
