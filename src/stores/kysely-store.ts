@@ -320,7 +320,8 @@ export class KyselyStore implements SessionStore {
    * @param value the value to match: a string, a finite number or a boolean
    * @param exceptId the id of a row to keep (the current session)
    * @returns how many sessions were deleted
-   * @throws {TypeError} when `field` is not a string or `value` is not a string, finite number or boolean
+   * @throws {TypeError} when `field` is not a string or `value` is not a string, finite number or boolean,
+   *   or when `field` or a string `value` holds U+0000 or a lone surrogate (no stored session can match it)
    * @throws the database's error when the query fails
    * @example
    * ```ts
