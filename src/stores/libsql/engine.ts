@@ -113,11 +113,23 @@ export function bindable(parameters: readonly unknown[]): readonly unknown[] {
   return parameters;
 }
 
-async function load<T>(specifier: string, engine: EmbeddedEngine): Promise<T> {
+async function load<T>(engine: EmbeddedEngine): Promise<T> {
+  // Literal specifiers, so that JSR can map "libsql" to its npm package (a computed one makes
+  // `deno publish` warn), each inside the try, so that bundlers leave one they cannot resolve alone.
   try {
-    return (await import(/* @vite-ignore */ specifier)) as T;
+    if (engine === "bun:sqlite") {
+      // @ts-ignore: typed only under Bun's type definitions
+      return (await import("bun:sqlite")) as T;
+    }
+    if (engine === "node:sqlite") {
+      // @ts-ignore: typed only by @types/node 22+ and Deno
+      return (await import("node:sqlite")) as T;
+    }
+    // @ts-ignore: an optional peer dependency, typed or not
+    return (await import("libsql")) as T;
   } catch (error) {
-    throw new TypeError(`The embedded engine "${engine}" is not available in this runtime (${specifier} did not load)`, { cause: error });
+    const install = engine === "libsql" ? ": install it with `npm install libsql` (Bun, Deno and Node 22.16+ need it only to choose it)" : "";
+    throw new TypeError(`The embedded engine "${engine}" is not available in this runtime (${engine} did not load)${install}`, { cause: error });
   }
 }
 
@@ -135,7 +147,7 @@ interface LibsqlDatabase {
 }
 
 async function openLibsql(path: string): Promise<Engine> {
-  const module = await load<{ default: new (path: string, options: { timeout: number }) => LibsqlDatabase }>("libsql", "libsql");
+  const module = await load<{ default: new (path: string, options: { timeout: number }) => LibsqlDatabase }>("libsql");
   // The busy timeout from the first statement on, so that opening a file another process is writing waits.
   const db = new module.default(path, { timeout: BUSY_TIMEOUT_MS });
   return {
@@ -171,7 +183,7 @@ interface BunDatabase {
 }
 
 async function openBunSqlite(path: string): Promise<Engine> {
-  const module = await load<{ Database: new (path: string) => BunDatabase }>("bun:sqlite", "bun:sqlite");
+  const module = await load<{ Database: new (path: string) => BunDatabase }>("bun:sqlite");
   const db = new module.Database(path);
   db.exec(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return {
@@ -209,7 +221,7 @@ interface NodeDatabase {
 async function openNodeSqlite(path: string, required: boolean): Promise<Engine | null> {
   let module: { DatabaseSync: new (path: string) => NodeDatabase };
   try {
-    module = await load("node:sqlite", "node:sqlite");
+    module = await load("node:sqlite");
   } catch (error) {
     if (required) throw error;
     return null;

@@ -125,7 +125,12 @@ export class LibsqlDialect implements Dialect {
     if (location.kind === "remote") {
       const { url, authToken } = config;
       return new ClientDriver(async () => {
-        const { createClient } = await import("@libsql/client");
+        let createClient: typeof import("@libsql/client").createClient;
+        try {
+          ({ createClient } = await import("@libsql/client"));
+        } catch (error) {
+          throw new TypeError("A remote libSQL URL needs the @libsql/client package: install it with `npm install @libsql/client`", { cause: error });
+        }
         return createClient(authToken === undefined ? { url } : { url, authToken });
       }, true);
     }
