@@ -144,6 +144,9 @@ describe("Bun: the README's Bun example", () => {
     expect(install).toBeDefined();
     ok(await sh(`${BIN}/${installLine(install!)}`, { cwd: dir, env, timeoutMs: INSTALL_MS }), "bun add");
     ok(await run(join(BIN, "bun"), ["add", "-d", "@types/bun", "typescript"], { cwd: dir, env, timeoutMs: INSTALL_MS }), "bun add -d");
+    expect(existsSync(join(dir, "node_modules", "libsql")), "libsql on Bun (bun:sqlite is built in)").toBe(false);
+    expect(existsSync(join(dir, "node_modules", "@libsql")), "@libsql packages on Bun").toBe(false);
+    console.log(`[consumer] Bun project (bun add fetch-session): node_modules ${mb(await treeBytes(join(dir, "node_modules")))} with @types/bun and typescript, kysely ${await installedVersion(dir, "kysely")}`);
     await writeFile(join(dir, "app.ts"), onlyBlock("Bun", "ts"));
     await writeFile(join(dir, "tsconfig.json"), JSON.stringify({
       compilerOptions: { strict: true, target: "ESNext", lib: ["ESNext"], module: "Preserve", moduleResolution: "bundler", noEmit: true, verbatimModuleSyntax: true, skipLibCheck: false, types: ["bun"] },
@@ -241,7 +244,10 @@ describe("Node: the README's Node example", () => {
 
   it("counts visits under `node server.ts` on Node 24 (type stripping) with Kysely 0.29", async () => {
     const dir = await project("node24-app", {});
-    for (const line of commands(onlyBlock("Node", "sh"))) ok(await sh(installLine(line), { cwd: dir, env: node24, timeoutMs: INSTALL_MS }), line);
+    const lines = commands(onlyBlock("Node", "sh"));
+    expect(lines).toContain("npm install libsql");
+    for (const line of lines.filter((command) => command !== "npm install libsql")) ok(await sh(installLine(line), { cwd: dir, env: node24, timeoutMs: INSTALL_MS }), line);
+    expect(existsSync(join(dir, "node_modules", "libsql")), "libsql on Node 24 (node:sqlite is built in)").toBe(false);
     ok(await sh(`npm install kysely@^0.29 ${NPM_FLAGS}`, { cwd: dir, env: node24, timeoutMs: INSTALL_MS }), "npm install kysely@^0.29");
     expect(await installedVersion(dir, "kysely")).toMatch(/^0\.29\./);
     expect(onlyBlock("Node", "ts")).toContain("node server.ts (Node 22.18+)");
@@ -264,6 +270,7 @@ describe("Deno: the README's Deno example, with nodeModulesDir", () => {
     dir = await project("deno-app", { type: "module" });
     const env = userEnv();
     ok(await sh(`npm install ${tarball} ${NPM_FLAGS}`, { cwd: dir, env, timeoutMs: INSTALL_MS }), "npm install");
+    expect(existsSync(join(dir, "node_modules", "libsql")), "libsql on Deno (node:sqlite is built in)").toBe(false);
     await writeFile(join(dir, "deno.json"), `${JSON.stringify({ nodeModulesDir: "manual" }, null, 2)}\n`);
     await writeFile(join(dir, "main.ts"), onlyBlock("Deno", "ts"));
     ok(await run(deno, ["check", "main.ts"], { cwd: dir, env, timeoutMs: 120_000 }), "deno check");
@@ -282,19 +289,21 @@ describe("Deno: the README's Deno example, with nodeModulesDir", () => {
     expect(existsSync(join(dir, "sessions.db"))).toBe(true);
   }, 60_000);
 
-  it("answers 500 without the default store's permissions, and says which flags to add", async () => {
-    const server = await startServer(deno, ["run", "--allow-net", "--allow-env=PORT", "main.ts"], { cwd: dir, env: userEnv() });
-    try {
-      const response = await fetch(`${server.url}/`);
-      expect(response.status).toBe(500);
-      await response.text();
-      await new Promise((wait) => setTimeout(wait, 200));
-    } finally {
-      await server.stop();
+  it("answers 500 without the default store's permissions, with an error naming them and the flags that grant them", async () => {
+    for (const flags of [["--allow-env=PORT"], ["--allow-env"], ["--allow-env", "--allow-read"]]) {
+      const server = await startServer(deno, ["run", "--allow-net", ...flags, "main.ts"], { cwd: dir, env: userEnv() });
+      try {
+        const response = await fetch(`${server.url}/`);
+        expect(response.status).toBe(500);
+        await response.text();
+        await new Promise((wait) => setTimeout(wait, 200));
+      } finally {
+        await server.stop();
+      }
+      const output = server.output();
+      expect(output, flags.join(" ")).toMatch(/Deno denied the default store what it needs \(Requires (env|read|write) access/);
+      expect(output, flags.join(" ")).toContain("run with --allow-env --allow-read --allow-write");
     }
-    const output = server.output();
-    expect(output).toMatch(/--allow-env/);
-    expect(output).toMatch(/permission/i);
   }, 60_000);
 });
 
