@@ -881,7 +881,7 @@ export async function runModel(options: ModelOptions): Promise<ModelResult> {
     const merged = copyState(base);
     const calls = own.map(() => 1 + random.int(3));
     const makers = own.map(() => maker.with(random.fork()));
-    const failures = await Promise.all(
+    const outcomes = await Promise.all(
       own.map(async (keys, index) => {
         const state = copyState(base);
         const model: RequestModel = { flushed: false, cycled: false, touched: new Set(), modified: false };
@@ -898,15 +898,17 @@ export async function runModel(options: ModelOptions): Promise<ModelResult> {
         });
         remember(sub, names);
         if (failure !== null) throw new Mismatch(`${sub}: the request failed with ${errorName(failure)} (calls ${JSON.stringify(names)})`);
-        for (const key of model.touched) {
-          if (state.data.has(key)) merged.data.set(key, state.data.get(key)!);
-          else merged.data.delete(key);
-        }
         if (model.modified) lastSave = Date.now();
-        return null;
+        return { state, model };
       }),
     );
-    void failures;
+    // Merged in request order (not completion order), so that a seed replays the same calls on any store.
+    for (const { state, model } of outcomes) {
+      for (const key of model.touched) {
+        if (state.data.has(key)) merged.data.set(key, state.data.get(key)!);
+        else merged.data.delete(key);
+      }
+    }
     committed = merged;
   }
 }
