@@ -242,8 +242,9 @@ describe("Node: the README's Node example", () => {
     }
   }, 60_000);
 
+  let lean = "";
   it("counts visits under `node server.ts` on Node 24 (type stripping) with Kysely 0.29", async () => {
-    const dir = await project("node24-app", {});
+    const dir = (lean = await project("node24-app", {}));
     const lines = commands(onlyBlock("Node", "sh"));
     expect(lines).toContain("npm install libsql");
     for (const line of lines.filter((command) => command !== "npm install libsql")) ok(await sh(installLine(line), { cwd: dir, env: node24, timeoutMs: INSTALL_MS }), line);
@@ -260,6 +261,31 @@ describe("Node: the README's Node example", () => {
     }
     expect(server.output()).not.toMatch(/kysely:warning/);
   }, INSTALL_MS);
+
+  it("says what to install when the default store needs libsql (Node 20) or @libsql/client (a remote URL)", async () => {
+    const script = `
+      import { getSession, withSession } from "fetch-session";
+      const app = withSession(async (request) => {
+        const session = await getSession(request);
+        session.set("visits", 1);
+        return new Response("saved");
+      });
+      try {
+        await app(new Request("http://localhost/"));
+        console.log("saved");
+      } catch (error) {
+        const messages = [];
+        for (let e = error; e instanceof Error; e = e.cause) messages.push(e.message);
+        console.log(messages.join(" | "));
+      }
+    `;
+    expect(lean, "the Node 24 project of the test before").not.toBe("");
+    await writeFile(join(lean, "default-store.mjs"), script);
+    const engine = ok(await run("node", ["default-store.mjs"], { cwd: lean, env: node20 }), "Node 20 without libsql");
+    expect(engine.stdout).toContain("install it with `npm install libsql`");
+    const remote = ok(await run("node", ["default-store.mjs"], { cwd: lean, env: { ...node24, SESSION_DATABASE_URL: "libsql://127.0.0.1:9" } }), "a remote URL without @libsql/client");
+    expect(remote.stdout).toContain("install it with `npm install @libsql/client`");
+  }, 60_000);
 });
 
 describe("Deno: the README's Deno example, with nodeModulesDir", () => {
