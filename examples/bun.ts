@@ -1,6 +1,6 @@
 /**
  * The example app on Bun: `npx bun examples/bun.ts` (or `npm run demo`).
- * Sessions go to the embedded libSQL default (`SESSION_DATABASE_URL`, else `file:sessions.db`).
+ * Sessions go to the default store, a SQLite file (`SESSION_DATABASE_URL`, else `file:sessions.db`).
  *
  * @module
  */

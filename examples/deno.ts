@@ -1,7 +1,7 @@
 /**
  * The example app on Deno:
- * `deno run --allow-net --allow-read --allow-write --allow-env --allow-ffi --allow-sys examples/deno.ts`.
- * Sessions go to the embedded libSQL default (`SESSION_DATABASE_URL`, else `file:sessions.db`).
+ * `deno run --allow-net --allow-env --allow-read --allow-write examples/deno.ts`.
+ * Sessions go to the default store, a SQLite file (`SESSION_DATABASE_URL`, else `file:sessions.db`).
  *
  * @module
  */

@@ -1,8 +1,8 @@
 /**
- * The example app on Node, through srvx's fetch adapter. Node 22.18+ runs it
- * as it is: `node examples/node.ts`. Node 20 needs a TypeScript loader, e.g.
- * `npx tsx examples/node.ts` (the tests use `node --import ./test/helpers/node-ts-register.mjs examples/node.ts`).
- * Sessions go to the embedded libSQL default (`SESSION_DATABASE_URL`, else `file:sessions.db`).
+ * The example app on Node, through srvx's fetch adapter: `npm run demo:node`
+ * (`tsx examples/node.ts`, Node 20+), or `node examples/node.ts` on Node 22.18+,
+ * which strips the types itself.
+ * Sessions go to the default store, a SQLite file (`SESSION_DATABASE_URL`, else `file:sessions.db`).
  *
  * @module
  */

@@ -315,6 +315,18 @@ describe("Deno: the README's Deno example, with nodeModulesDir", () => {
     expect(existsSync(join(dir, "sessions.db"))).toBe(true);
   }, 60_000);
 
+  it("counts visits with the narrower grants docs/runtimes.md gives", async () => {
+    const runtimes = await readFile(join(ROOT, "docs", "runtimes.md"), "utf8");
+    const narrow = /Narrower grants work too:\s*`([^`]+)`/.exec(runtimes)?.[1];
+    expect(narrow).toBeDefined();
+    const server = await startServer(deno, ["run", "--allow-net", ...narrow!.split(/\s+/), "main.ts"], { cwd: dir, env: userEnv() });
+    try {
+      await counterRun(server.url);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
   it("answers 500 without the default store's permissions, with an error naming them and the flags that grant them", async () => {
     for (const flags of [["--allow-env=PORT"], ["--allow-env"], ["--allow-env", "--allow-read"]]) {
       const server = await startServer(deno, ["run", "--allow-net", ...flags, "main.ts"], { cwd: dir, env: userEnv() });
