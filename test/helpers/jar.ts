@@ -2,7 +2,7 @@
  * An in-process test client: calls a wrapped handler with `new Request(...)`
  * and keeps the cookies it sets, as a browser would.
  */
-import { CookieJar, rowId } from "./http.ts";
+import { CookieJar } from "./http.ts";
 import { getSession, MemoryStore, type Session, type SessionPatch, type SessionRecord, type SessionStore, withSession, type WithSessionOptions } from "../../mod.ts";
 
 export type Handler = (request: Request) => Response | Promise<Response>;
@@ -38,9 +38,6 @@ export class SpyStore implements SessionStore {
   }
 }
 
-/** @deprecated use `setCookies` from ./http.ts (kept until test/unit has moved). */
-export { setCookies } from "./http.ts";
-
 export interface Client {
   readonly app: (request: Request) => Response | Promise<Response>;
   readonly store: SessionStore;
@@ -73,9 +70,4 @@ export function createClient(options: WithSessionOptions = {}): Client {
     return { value, response };
   }
   return { app, store, jar, request, run, cookie: () => jar.get(name) };
-}
-
-/** @deprecated use `rowId` from ./http.ts (kept until test/unit has moved). */
-export async function sha256Hex(text: string): Promise<string> {
-  return rowId(text);
 }
