@@ -184,14 +184,20 @@ describe("Node: the README's Node example", () => {
     expect(node.major).toBeGreaterThanOrEqual(20);
   });
 
-  it("installs with the README's commands and no npm warning", async () => {
+  it("installs with the README's commands and no npm warning, and type-checks with NodeNext resolution", async () => {
     esm = await project("node-app", {});
     for (const line of commands(onlyBlock("Node", "sh"))) {
       const result = ok(await sh(installLine(line), { cwd: esm, env: node20, timeoutMs: INSTALL_MS }), line);
       if (line.startsWith("npm install")) expect(npmWarnings(result), line).toEqual([]);
     }
-    ok(await sh(`npm install -D tsx ${NPM_FLAGS}`, { cwd: esm, env: node20, timeoutMs: INSTALL_MS }), "npm install -D tsx");
+    ok(await sh(`npm install -D tsx typescript @types/node@20 ${NPM_FLAGS}`, { cwd: esm, env: node20, timeoutMs: INSTALL_MS }), "npm install -D tsx typescript @types/node@20");
     await writeFile(join(esm, "server.ts"), onlyBlock("Node", "ts"));
+    // TypeScript's Node ESM resolution (the package's "exports" and its .d.ts), strict, libraries checked too.
+    await writeFile(join(esm, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { strict: true, target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", noEmit: true, skipLibCheck: false, types: ["node"] },
+      include: ["server.ts"],
+    }));
+    ok(await sh("npx tsc -p .", { cwd: esm, env: node20, timeoutMs: 120_000 }), "tsc (Node project, NodeNext)");
     console.log(`[consumer] Node project (fetch-session srvx): node_modules ${mb(await treeBytes(join(esm, "node_modules")))}, kysely ${await installedVersion(esm, "kysely")}`);
   }, INSTALL_MS);
 
