@@ -321,6 +321,14 @@ describe("Deno: the README's Deno example, with nodeModulesDir", () => {
     expect(existsSync(join(dir, "sessions.db"))).toBe(true);
   }, 60_000);
 
+  it("runs clearsessions with the Deno command docs/stores.md gives", async () => {
+    const stores = await readFile(join(ROOT, "docs", "stores.md"), "utf8");
+    const line = stores.split("\n").find((text) => text.startsWith("deno run") && text.includes("npm:fetch-session clearsessions"));
+    expect(line).toBeDefined();
+    const result = ok(await run(deno, line!.split(/\s+/).slice(1), { cwd: dir, env: userEnv() }), line!);
+    expect(result.stdout).toMatch(/^Deleted \d+ expired sessions?\.$/m);
+  }, 60_000);
+
   it("counts visits with the narrower grants docs/runtimes.md gives", async () => {
     const runtimes = await readFile(join(ROOT, "docs", "runtimes.md"), "utf8");
     const narrow = /Narrower grants work too:\s*`([^`]+)`/.exec(runtimes)?.[1];
