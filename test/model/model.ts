@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { getSession, type Session, withSession } from "../../mod.ts";
+import { getSession, openSession, type Session, withSession } from "../../mod.ts";
 import type { AnySessionStore } from "../../src/store.ts";
 import { CookieJar } from "../helpers/http.ts";
 
@@ -49,6 +49,8 @@ export interface ModelResult {
   cycles: number;
   flushes: number;
   expiries: number;
+  /** Sequences run on a session from `openSession()` and saved with `save()`, outside a request. */
+  opened: number;
   /** The first difference between the library and the model, with the seed and the call; absent when none. */
   mismatch?: string;
   ms: number;
@@ -768,6 +770,7 @@ export async function runModel(options: ModelOptions): Promise<ModelResult> {
     cycles: 0,
     flushes: 0,
     expiries: 0,
+    opened: 0,
     ms: 0,
   };
   const plans = new Map<string, (session: Session<any>) => Promise<void>>();
@@ -826,7 +829,7 @@ export async function runModel(options: ModelOptions): Promise<ModelResult> {
       const model: RequestModel = { flushed: false, cycled: false, touched: new Set(), modified: false };
       const oldKey = jar.get();
       const names: string[] = [];
-      const failure = await request(where, async (session) => {
+      const body = async (session: Session<any>) => {
         checkSnapshot(session, state, `${where} (seed ${options.seed}) at the start`, lastSave);
         for (let i = 0; i < callCount; i++) {
           const call = maker.make(state, undefined, !big);
@@ -848,7 +851,29 @@ export async function runModel(options: ModelOptions): Promise<ModelResult> {
           names.push(`set(${show(safeKey)}, <${huge.length} characters>)`);
           result.ops++;
         }
-      });
+      };
+      // Now and then the same calls on a session opened by its key outside any request, then save().
+      const opened = oldKey !== undefined && random.chance(0.05);
+      let failure: unknown = null;
+      if (opened) {
+        result.opened++;
+        names.push(`openSession(<the cookie's key>)`);
+        const session = await openSession(oldKey, { store: options.store });
+        if (session === null) throw new Mismatch(`${where}: openSession() found no session for the cookie's key`);
+        try {
+          await body(session);
+          names.push("save()");
+          await session.save();
+          // What a browser would hold: the new key, or nothing once the session is gone or saved already expired.
+          if (session.key === null || expired(state.expiry, Date.now())) jar.delete();
+          else jar.set("sessionid", session.key);
+        } catch (error) {
+          if (error instanceof Mismatch) throw error;
+          failure = error;
+        }
+      } else {
+        failure = await request(where, body);
+      }
       remember(where, names);
       if (big) {
         if (failure === null) throw new Mismatch(`${where}: a save of more than the limit succeeded (calls ${JSON.stringify(names)})`);

@@ -31,7 +31,7 @@ export const TIMEOUT = Math.max(60_000, OPS * 6);
 export function expectNoMismatch(result: ModelResult): void {
   const summary = `${result.store}: ${result.ops} calls in ${result.requests} requests, ${result.refused} refused as expected, ` +
     `${result.tooLarge} oversized saves refused, ${result.concurrentGroups} concurrent groups, ${result.cycles} cycleKey, ` +
-    `${result.flushes} flush, ${result.expiries} setExpiry, ${result.ms} ms (seed ${result.seed}; replay with MODEL_SEED=${result.seed})`;
+    `${result.flushes} flush, ${result.expiries} setExpiry, ${result.opened} openSession + save, ${result.ms} ms (seed ${result.seed}; replay with MODEL_SEED=${result.seed})`;
   console.log(summary);
   expect(result.mismatch, `${result.mismatch}\nReplay: MODEL_SEED=${result.seed} MODEL_OPS=${OPS} npx vitest run --project model`).toBeUndefined();
   expect(result.ops).toBeGreaterThanOrEqual(OPS);
