@@ -15,10 +15,6 @@ export function visitsIn(html: string): number {
   return Number(match[1]);
 }
 
-function sessionCookie(cookies: SetCookie[]): SetCookie | undefined {
-  return cookies.find((cookie) => cookie.name === SESSION_COOKIE);
-}
-
 /** Loads `/` and returns the visit count and the page. */
 async function visit(jar: CookieJar, base: string): Promise<{ visits: number; html: string; response: Response }> {
   const response = await jar.fetch(`${base}/`);
@@ -70,7 +66,7 @@ export function describeExampleApp<S extends ExampleServer>(
       const first = await visit(jar, base());
       expect(first.visits).toBe(1);
       expect(first.html).toContain("You have visited this page 1 time.");
-      const cookie = sessionCookie(jar.lastSetCookies);
+      const cookie = jar.lastSetCookies.find((cookie) => cookie.name === SESSION_COOKIE);
       expect(cookie?.value).toMatch(/^[a-z0-9]{32}$/);
       expect(cookie?.attributes.get("httponly")).toBe(true);
       expect(cookie?.attributes.get("samesite")).toBe("Lax");
@@ -166,7 +162,7 @@ export function describeExampleApp<S extends ExampleServer>(
       const response = await jar.post(`${base()}/logout`);
       expect(response.status).toBe(303);
       expect(new URL(response.headers.get("Location") ?? "", base()).pathname).toBe("/");
-      const expired = sessionCookie(jar.lastSetCookies);
+      const expired = jar.lastSetCookies.find((cookie) => cookie.name === SESSION_COOKIE);
       expect(expired).toBeDefined();
       expect(isExpired(expired as SetCookie)).toBe(true);
       expect(expired?.value).toBe("");
