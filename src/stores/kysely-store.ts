@@ -57,6 +57,12 @@ interface Statements {
   sizeAfterNulls: string;
 }
 
+/** A row of the load statement. */
+interface LoadRow {
+  d: unknown;
+  e: unknown;
+}
+
 const ids = {
   load: Object.freeze({ queryId: "fetch-session:load" }),
   create: Object.freeze({ queryId: "fetch-session:create" }),
@@ -188,9 +194,21 @@ export class KyselyStore implements SessionStore {
    * const record = await store.load(id);
    * ```
    */
-  async load(id: string): Promise<SessionRecord | null> {
-    const row = await this.#get<{ d: unknown; e: unknown }>(this.#sql.load, [id, this.#now()], ids.load);
-    if (row === undefined) return null;
+  load(id: string): Promise<SessionRecord | null> {
+    const sync = this.#sync;
+    if (sync !== undefined && sync.ready()) {
+      // One engine call and no async frame: the hot read of every request that opens its session.
+      try {
+        return Promise.resolve(this.#record(sync.get(this.#sql.load, [id, this.#now()]) as LoadRow | null | undefined, id));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#run<LoadRow>(this.#sql.load, [id, this.#now()], ids.load).then((result) => this.#record(result.rows[0], id));
+  }
+
+  #record(row: LoadRow | null | undefined, id: string): SessionRecord | null {
+    if (row === undefined || row === null) return null;
     return { data: this.#parse(row.d, id), expiresAt: Number(row.e) };
   }
 
