@@ -393,19 +393,24 @@ export class KyselyStore implements SessionStore {
   }
 
   /** Runs a statement that changes rows; how many it changed. */
-  async #change(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<number> {
+  #change(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<number> {
     const sync = this.#sync;
-    if (sync !== undefined && sync.ready()) return await sync.run(sql, params);
-    return affected(await this.#run(sql, params, queryId));
+    if (sync !== undefined && sync.ready()) {
+      try {
+        const changed = sync.run(sql, params);
+        return typeof changed === "number" ? Promise.resolve(changed) : changed;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#run(sql, params, queryId).then(affected);
   }
 
   /** Runs a statement that writes `data`, explaining the database's refusal of data its JSON functions cannot read. */
-  async #write(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<number> {
-    try {
-      return await this.#change(sql, params, queryId);
-    } catch (error) {
+  #write(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<number> {
+    return this.#change(sql, params, queryId).catch((error: unknown) => {
       throw explainJsonError(error, this.#table);
-    }
+    });
   }
 
   #parse(raw: unknown, id: string): Record<string, unknown> {
