@@ -65,7 +65,7 @@ export class EmbeddedDriver implements Driver {
     get: (sql, parameters) => this.#prepare(sql).statement.get(bindable(parameters)),
     run: (sql, parameters) => {
       const cached = this.#prepare(sql);
-      if (cached.groupable && this.#group !== null) return this.#group.run(cached.statement, bindable(parameters)).then(changes);
+      if (cached.groupable && this.#group !== null) return this.#group.changes(cached.statement, bindable(parameters));
       return changes(cached.statement.run(bindable(parameters)));
     },
   };

@@ -8,8 +8,10 @@ import type { Engine, EngineStatement, RunResult } from "./engine.ts";
 interface Pending {
   statement: EngineStatement;
   parameters: readonly unknown[];
-  resolve: (result: RunResult) => void;
+  /** Settles with the result, or with the number of rows changed when `changes` is set. */
+  resolve: (result: RunResult | number) => void;
   reject: (error: unknown) => void;
+  changes: boolean;
 }
 
 type Schedule = (callback: () => void) => unknown;
@@ -60,8 +62,21 @@ export class GroupCommit {
    * @returns its result, once it is committed
    */
   run(statement: EngineStatement, parameters: readonly unknown[]): Promise<RunResult> {
-    return new Promise<RunResult>((resolve, reject) => {
-      this.#queue.push({ statement, parameters, resolve, reject });
+    return this.#enqueue(statement, parameters, false) as Promise<RunResult>;
+  }
+
+  /**
+   * Queues a write statement.
+   *
+   * @returns how many rows it changed, once it is committed
+   */
+  changes(statement: EngineStatement, parameters: readonly unknown[]): Promise<number> {
+    return this.#enqueue(statement, parameters, true) as Promise<number>;
+  }
+
+  #enqueue(statement: EngineStatement, parameters: readonly unknown[], changes: boolean): Promise<RunResult | number> {
+    return new Promise<RunResult | number>((resolve, reject) => {
+      this.#queue.push({ statement, parameters, resolve, reject, changes });
       if (!this.#scheduled) {
         this.#scheduled = true;
         schedule(this.#flush);
@@ -85,7 +100,7 @@ export class GroupCommit {
         only.reject(error);
         return;
       }
-      only.resolve(result);
+      only.resolve(only.changes ? Number(result.changes) : result);
       return;
     }
     try {
@@ -125,6 +140,10 @@ export class GroupCommit {
       for (const pending of done) pending.reject(error);
       return;
     }
-    for (let i = 0; i < done.length; i++) done[i]!.resolve(results[i]!);
+    for (let i = 0; i < done.length; i++) {
+      const pending = done[i]!;
+      const result = results[i]!;
+      pending.resolve(pending.changes ? Number(result.changes) : result);
+    }
   }
 }
