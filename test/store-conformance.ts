@@ -10,8 +10,6 @@ import { describe, it } from "vitest";
 import type { SessionStore } from "../src/store.ts";
 import { sessionStoreChecks, type SessionStoreCheckOptions } from "../src/testing.ts";
 
-export { AWKWARD_KEYS, randomId } from "../src/testing.ts";
-
 /** A store under test, with what the suite needs besides the store itself. */
 export interface StoreHarness {
   store: SessionStore;
