@@ -281,6 +281,13 @@ function report(results) {
       lines.push(`| ${config.runtime === "bun" ? "Bun" : "Node 24"} | ${config.label}${config.peer ? " (peer; x bare against Express bare)" : ""} | ${fmt(rps)} | ${ratio(xBase)} | ${ratio(xBare)} | ${Number.isFinite(p99) ? p99.toFixed(1) : "-"} | ${errors} |`);
     }
     lines.push("");
+    const versus = (a, b) => median(rounds.map((round) => byRound(a, scenario, round) / byRound(b, scenario, round)));
+    lines.push(
+      `Same round, same Redis: fetch-session \`RedisStore\` (node-redis, srvx, Node 24) serves ${ratio(versus("node-redis", "express-redis"))}x the requests of ` +
+        `express-session + connect-redis (Express 5, Node 24); with Bun's client on Bun, ${ratio(versus("bun-redis-bun", "express-redis"))}x. ` +
+        `\`CachedStore\` against \`RedisStore\` alone with the same client: ${ratio(versus("bun-cached", "bun-redis-bun"))}x on Bun, ${ratio(versus("node-cached", "node-redis"))}x on Node.`,
+    );
+    lines.push("");
   }
   const d = results.deleteWhere;
   if (d) {
