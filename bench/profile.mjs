@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Profiles fetch-session (KyselyStore on libSQL) under wrk load and writes
-// bench/PROFILE.md: where the CPU time goes, by function and by area.
-//   node bench/profile.mjs [--seconds 6] [--jobs fs-libsql:bun:read,fs-libsql:node:write,...]
-// Bun: `bun --cpu-prof`; Node: `node --cpu-prof` (the server bundled by esbuild).
+// Profiles fetch-session (the default store: KyselyStore on the runtime's embedded engine) under wrk
+// load and writes bench/PROFILE.md: where the CPU time goes, by function and by area.
+//   node bench/profile.mjs [--seconds 6] [--jobs fs-default:bun:read,fs-node24:node24:write,...]
+// Bun: `bun --cpu-prof`; Node 20: `node --cpu-prof` (the sources transpiled); Node 24: `--cpu-prof` on
+// the sources.
 // Raw profiles stay in bench/tmp/prof/*.cpuprofile (open them in Chrome DevTools).
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,13 +18,13 @@ const option = (name, fallback) => {
 };
 const seconds = Number(option("seconds", 6));
 const DEFAULT_JOBS = [
-  "fs-libsql:bun:read",
-  "fs-libsql:bun:write",
-  "fs-libsql:bun:untouched",
-  "fs-libsql:node:read",
-  "fs-libsql:node:write",
-  "fs-memory:bun:read",
-  "fs-cookie:bun:write",
+  "fs-default:bun:read",
+  "fs-default:bun:write",
+  "fs-default:bun:new",
+  "ceiling-bun-group:bun:write",
+  "fs-memory:bun:write",
+  "fs-node24:node24:read",
+  "fs-node24:node24:write",
 ];
 const jobs = option("jobs", DEFAULT_JOBS.join(",")).split(",").map((job) => job.split(":"));
 const PROF = join(TMP, "prof");
@@ -54,8 +55,9 @@ function areaOf(frame) {
   const url = frame.url ?? "";
   const name = frame.functionName ?? "";
   if (name.startsWith("libsql_js::") || /node_modules\/(@libsql|libsql)\//.test(url) || /\/promise-limit\//.test(url)) return "libSQL client + SQLite (native)";
+  if (url === "bun:sqlite" || url === "node:sqlite") return `${url} + SQLite (native)`;
   if (/node_modules\/kysely\//.test(url)) return "kysely";
-  if (/\/src\/stores\/libsql\.ts/.test(url) || /\bstores\/libsql\b/.test(url)) return "src/stores/libsql.ts (dialect, mutex)";
+  if (/\bstores\/libsql\//.test(url)) return "src/stores/libsql/ (embedded driver, group commit)";
   const src = /\/(src\/[\w/-]+)\.(ts|js)$/.exec(url);
   if (src) return `${src[1]}.ts`;
   if (/bench\/servers\//.test(url)) return "bench server (handler, routing)";
@@ -143,7 +145,7 @@ async function main() {
       for (const suffix of ["", "-wal", "-shm"]) rmSync(config.dbFile + suffix, { force: true });
       for (const f of readdirSync(PROF)) if (f.startsWith(name)) rmSync(join(PROF, f));
       let args;
-      if (runtime === "bun") {
+      if (runtime === "bun" || runtime === "node24") {
         args = ["--cpu-prof", `--cpu-prof-dir=${PROF}`, `--cpu-prof-name=${name}.cpuprofile`];
       } else {
         config.entry = await bundle({ ...config, script: base.script, id: `prof-${name}` });
