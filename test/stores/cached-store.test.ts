@@ -162,7 +162,7 @@ describe("CachedStore", () => {
   });
 
   it("CachedStore spends at most one timeout per request on a hung cache", async () => {
-    const { cache, cached } = setup({ timeout: 300, retryAfter: 60_000 });
+    const { cache, cached } = setup({ timeout: 1_500, retryAfter: 60_000 });
     const app = withSession(async (request) => {
       const session = await getSession(request);
       session.set("n", Number(session.get("n") ?? 0) + 1);
@@ -175,11 +175,11 @@ describe("CachedStore", () => {
     // Load (cache: times out) and save (cache skipped): one timeout.
     expect(await (await jar.fetch("/")).text()).toBe("2");
     const first = performance.now() - start;
-    expect(first).toBeGreaterThanOrEqual(290);
-    expect(first).toBeLessThan(300 + SLACK);
+    expect(first).toBeGreaterThanOrEqual(1_490);
+    expect(first).toBeLessThan(1_500 + SLACK);
     start = performance.now();
     expect(await (await jar.fetch("/")).text()).toBe("3");
-    expect(performance.now() - start).toBeLessThan(290); // the cache is left alone until retryAfter
+    expect(performance.now() - start).toBeLessThan(1_000); // no timeout: the cache is left alone until retryAfter
   });
 
   it("CachedStore fails the request when the store fails", async () => {
