@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getSession, SessionStoreError, withSession } from "../../mod.ts";
-import { RedisStore } from "../../src/stores/redis/index.ts";
+import { RedisStore, RedisTimeoutError } from "../../src/stores/redis/index.ts";
 import { randomId } from "../../src/testing.ts";
 import { CookieJar, rowId, setCookieValue } from "../helpers/http.ts";
 import { startRedis, type RedisServer } from "../helpers/redis.ts";
@@ -54,7 +54,7 @@ function app(store: RedisStore) {
       if (k !== null) session.set(k, url.searchParams.get("v"));
       return Response.json(Object.fromEntries(session.entries()));
     } catch (error) {
-      if (error instanceof SessionStoreError) return new Response("store down", { status: 503 });
+      if (error instanceof SessionStoreError && error.cause instanceof Error) return new Response("store down", { status: 503 });
       throw error;
     }
   }, { store });
@@ -134,6 +134,7 @@ for (const pkg of NODE_REDIS) {
       ]);
       for (const { ms, error } of outcomes) {
         expect(ms).toBeLessThan(TIMEOUT + SLACK);
+        expect(error).toBeInstanceOf(RedisTimeoutError);
         expect(String(error)).toMatch(/did not answer/);
       }
       // Other work in the process is not blocked meanwhile.
