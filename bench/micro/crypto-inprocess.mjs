@@ -13,7 +13,7 @@ const SECRET = "bench-secret-bench-secret-bench-secret-0123456789";
 
 async function build(modPath, label) {
   const lib = await import(modPath);
-  const { createLibsqlStore } = await import(new URL("./src/stores/libsql/index.ts", `file://${modPath}`).href).catch(() => import(new URL("./src/stores/libsql/index.ts", `file://${modPath}`).href));
+  const { createLibsqlStore } = await import(new URL("./src/stores/libsql/index.ts", `file://${modPath}`).href);
   const apps = {};
   for (const kind of ["libsql", "cookie"]) {
     const store = kind === "libsql" ? await createLibsqlStore({ url: `file:${join(dir, `${label}.db`)}` }) : new lib.CookieStore({ secret: SECRET });
