@@ -32,6 +32,8 @@ export type { RevokeOptions } from "./src/revoke-sessions.ts";
 export { SessionDataTooLargeError, SessionInterruptedError, SessionStoreError } from "./src/errors.ts";
 export type { AnySessionStore, CookieSessionStore, SessionPatch, SessionRecord, SessionStore } from "./src/store.ts";
 export { MemoryStore } from "./src/stores/memory-store.ts";
+export { CachedStore } from "./src/stores/cached-store.ts";
+export type { CachedStoreOptions } from "./src/stores/cached-store.ts";
 export type { MemoryStoreOptions } from "./src/stores/memory-store.ts";
 export { KyselyStore } from "./src/stores/kysely-store.ts";
 export type { KyselyStoreOptions } from "./src/stores/kysely-store.ts";

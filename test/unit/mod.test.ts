@@ -8,6 +8,7 @@ describe("public API", () => {
     const mod = await import("../../mod.ts");
     expect(Object.keys(mod).sort()).toMatchInlineSnapshot(`
       [
+        "CachedStore",
         "CookieStore",
         "KyselyStore",
         "MemoryStore",
