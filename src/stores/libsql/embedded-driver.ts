@@ -36,17 +36,18 @@ export interface EmbeddedDriverOptions {
 
 /**
  * Embedded databases (`file:` and `:memory:`) on one engine connection, each
- * statement prepared once and run synchronously. Statements need no lock
- * while no transaction is open; a Kysely transaction takes the one lock, and
- * statements from other callers wait for it to end. With group commit on,
- * writes outside transactions go through {@link GroupCommit}.
+ * statement prepared once and run synchronously. The one lock orders
+ * callers: a connection holds it from its acquisition to its first
+ * statement (so a statement issued after a transaction began waits for that
+ * transaction), a transaction until it ends. With group commit on, writes
+ * outside transactions go through {@link GroupCommit}.
  */
 export class EmbeddedDriver implements Driver {
   readonly #options: EmbeddedDriverOptions;
   #engine: Engine | undefined;
   #group: GroupCommit | null = null;
   readonly #statements = new Map<string, Cached>();
-  /** Held while a transaction is open. */
+  /** Held by a connection until its first statement, and by a transaction until it ends. */
   readonly #lock = new Lock();
   #transaction: EmbeddedConnection | null = null;
 
