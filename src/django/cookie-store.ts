@@ -6,6 +6,7 @@
  */
 import { TimestampSigner } from "../signing.ts";
 import type { CookieSessionStore, SessionRecord } from "../store.ts";
+import { parseJson } from "../util/json.ts";
 import { djangoJson } from "./json.ts";
 import { fromDjango, toDjango } from "./names.ts";
 
@@ -104,7 +105,7 @@ export function djangoCookieStore(options: DjangoCookieStoreOptions): CookieSess
         if (age === undefined) return null;
         const unsigned = await signer.unsignWithTimestamp(value, age);
         if (unsigned === null) return null;
-        const parsed: unknown = JSON.parse(unsigned.payload);
+        const parsed: unknown = parseJson(unsigned.payload);
         if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return null;
         return { data: fromDjango(parsed as Record<string, unknown>), expiresAt: (unsigned.timestamp + age) * 1000 };
       } catch {

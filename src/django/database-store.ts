@@ -8,6 +8,7 @@ import type { Kysely } from "kysely";
 import { SessionDataTooLargeError } from "../errors.ts";
 import { TimestampSigner } from "../signing.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
+import { parseJson } from "../util/json.ts";
 import { checkTableName, compiled, detectSqlFamily, quoteIdentifier, type SqlFamily } from "../stores/schema.ts";
 import { djangoSecrets } from "./cookie-store.ts";
 import { djangoJson } from "./json.ts";
@@ -351,7 +352,7 @@ function affected(result: { numAffectedRows?: bigint }): number {
 
 function parseObject(payload: string): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(payload);
+    const value: unknown = parseJson(payload);
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
     return null;

@@ -8,6 +8,7 @@ import { MAX_COOKIE_VALUE_LENGTH } from "../cookie.ts";
 import { DEFAULT_COOKIE_NAME } from "../options.ts";
 import { TimestampSigner } from "../signing.ts";
 import type { CookieSessionStore, SessionRecord } from "../store.ts";
+import { parseJson } from "../util/json.ts";
 
 /** Options of {@linkcode CookieStore}. */
 export interface CookieStoreOptions {
@@ -127,7 +128,7 @@ export class CookieStore implements CookieSessionStore {
       const maxAge = typeof maxAgeSeconds === "number" && !Number.isNaN(maxAgeSeconds) ? maxAgeSeconds : undefined;
       const payload = await this.#signer.unsign(value, maxAge);
       if (payload === null) return null;
-      const parsed: unknown = JSON.parse(payload);
+      const parsed: unknown = parseJson(payload);
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return null;
       const { d: data, e: expiresAt } = parsed as { d?: unknown; e?: unknown };
       if (data === null || typeof data !== "object" || Array.isArray(data)) return null;

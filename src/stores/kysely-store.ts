@@ -7,6 +7,7 @@
 import type { Kysely } from "kysely";
 import { SessionDataTooLargeError } from "../errors.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
+import { parseJson } from "../util/json.ts";
 import { syncSqlOf, type SyncSql } from "./sync-sql.ts";
 import { checkTableName, compiled, createSessionTable, detectSqlFamily, quoteIdentifier, type SqlFamily } from "./schema.ts";
 
@@ -417,7 +418,7 @@ export class KyselyStore implements SessionStore {
     let value = raw;
     if (typeof raw === "string") {
       try {
-        value = JSON.parse(raw);
+        value = parseJson(raw);
       } catch {
         value = undefined;
       }
@@ -487,7 +488,8 @@ function statements(family: SqlFamily, t: string): Statements {
   const limited = (data: string) => `${update(data)} and (${quick}coalesce(${size(data)}, 0) <= ${before})`;
   const sizeAfter = (data: string) => `select ${size(data)} as n from ${t} where id = ${p(3)} and expires_at > ${p(4)}`;
   return {
-    load: `select data as d, expires_at as e from ${t} where id = ${p(1)} and expires_at > ${p(2)}`,
+    // PostgreSQL hands jsonb as text: drivers would parse it with JSON.parse, which V8 can misread (see parseJson).
+    load: `select ${family === "postgres" ? "data::text" : "data"} as d, expires_at as e from ${t} where id = ${p(1)} and expires_at > ${p(2)}`,
     create: create + upsert,
     delete: `delete from ${t} where id = ${p(1)}`,
     touch: `update ${t} set expires_at = ${p(1)} where id = ${p(2)} and expires_at > ${p(3)}`,

@@ -5,6 +5,7 @@
  */
 import { SessionDataTooLargeError } from "../errors.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
+import { parseJson } from "../util/json.ts";
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {
@@ -86,7 +87,7 @@ export class MemoryStore implements SessionStore {
   async load(id: string): Promise<SessionRecord | null> {
     const row = this.#live(id, Date.now());
     if (row === undefined) return null;
-    return { data: JSON.parse(row.json) as Record<string, unknown>, expiresAt: row.expiresAt };
+    return { data: parseJson(row.json) as Record<string, unknown>, expiresAt: row.expiresAt };
   }
 
   /** {@inheritDoc SessionStore.create} */
@@ -106,7 +107,7 @@ export class MemoryStore implements SessionStore {
     this.#maybeSweep(now);
     const row = this.#live(id, now);
     if (row === undefined) return false;
-    const data = JSON.parse(row.json) as Record<string, unknown>;
+    const data = parseJson(row.json) as Record<string, unknown>;
     for (const key of patch.unset) delete data[key];
     for (const key of Object.keys(patch.set)) {
       Object.defineProperty(data, key, { value: patch.set[key], enumerable: true, writable: true, configurable: true });
@@ -141,7 +142,7 @@ export class MemoryStore implements SessionStore {
     let count = 0;
     for (const [id, row] of this.#rows) {
       if (id === exceptId || row.expiresAt <= now) continue;
-      const data = JSON.parse(row.json) as Record<string, unknown>;
+      const data = parseJson(row.json) as Record<string, unknown>;
       if (Object.hasOwn(data, field) && data[field] === value) {
         this.#rows.delete(id);
         count++;
