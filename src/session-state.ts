@@ -36,6 +36,12 @@ export interface SessionState {
   clean: boolean;
   /** When the stored session expires (ms); 0 for a new session. */
   storedExpiresAt: number;
+  /**
+   * This request wrote the row already past its expiry (setExpiry() to a past
+   * moment, then cycleKey() or save()): the row is legitimately dead, and
+   * only this request knows of it.
+   */
+  storedDead: boolean;
   /** Flash values that arrived with the request and have not been read yet. */
   flashIn: Map<string, unknown> | undefined;
   /** Flash keys set in this request (not visible until a later request). */
@@ -75,6 +81,7 @@ export function initialState(backend: SessionBackend, policy: SessionPolicy, loa
     accessed: false,
     clean: false,
     storedExpiresAt: loaded ? loaded.record.expiresAt : 0,
+    storedDead: false,
     flashIn,
     flashOut: undefined,
     baseline: loaded ? loaded.record.data : undefined,
@@ -182,6 +189,7 @@ export function markSaved(state: SessionState, key: string, id: string | null, e
   state.key = key;
   state.id = id;
   state.storedExpiresAt = expiresAt;
+  state.storedDead = expiresAt <= Date.now();
   if (json !== undefined) state.baseline = json;
   state.dirty.clear();
 }

@@ -52,7 +52,18 @@ export class StoreBackend implements SessionBackend {
     const { patch, json } = changes(state);
     const store = this.#store;
     const updated = await storeCall("save the session", () => store.update(id, patch));
-    if (!updated) throw new SessionInterruptedError();
+    if (!updated) {
+      if (!state.storedDead) throw new SessionInterruptedError();
+      // This request wrote the row already expired (setExpiry() to a past moment, then cycleKey() or save()), so
+      // update() finds no live row where Django's UPDATE finds the expired one. create() takes a dead row's place:
+      // the whole session goes there, as any already-expired save (or alive again, when the expiry moved ahead).
+      const { record, json: whole } = wholeRecord(state);
+      const created = await storeCall("save the session", () => store.create(id, record));
+      if (!created) throw new SessionInterruptedError();
+      markSaved(state, state.key, id, record.expiresAt, whole);
+      state.clean = true;
+      return;
+    }
     markSaved(state, state.key, id, patch.expiresAt, json);
     state.clean = true;
   }

@@ -346,6 +346,71 @@ describe("SessionTestsMixin", () => {
     expect(value).toEqual([false, null]);
   });
 
+  test("a session whose expiry has passed, then cycleKey(), then a change, is saved already expired (Max-Age=0), not refused as deleted", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("x", 1));
+    const oldKey = client.cookie()!;
+    const { response } = await client.run(async (s) => {
+      s.setExpiry(-10);
+      await s.cycleKey();
+      s.set("y", 2);
+    });
+    expect(response.status).toBe(200);
+    const cookie = response.headers.getSetCookie()[0]!;
+    expect(cookie).toMatch(/Max-Age=0/);
+    const newKey = cookie.split(";")[0]!.split("=")[1]!;
+    expect(newKey).not.toBe(oldKey);
+    // Dead under both keys, as after any already-expired save.
+    for (const key of [newKey, oldKey]) {
+      client.jar.set("sessionid", key);
+      const { value } = await client.run((s) => [s.has("x"), s.key]);
+      expect(value).toEqual([false, null]);
+    }
+  });
+
+  test("a session cycled while its expiry had passed, then given a future expiry and a change, lives on under the new key (as in Django)", async () => {
+    const client = createClient();
+    await client.run((s) => s.set("x", 1));
+    const { response } = await client.run(async (s) => {
+      s.setExpiry(-10);
+      await s.cycleKey();
+      s.setExpiry(3600);
+      s.set("y", 2);
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.getSetCookie()[0]).toMatch(/Max-Age=3600;/);
+    const { value } = await client.run((s) => [s.get("x"), s.get("y"), s.getExpiryAge() > 3500]);
+    expect(value).toEqual([1, 2, true]);
+  });
+
+  test("save() of a session already saved expired, after another change, saves again instead of throwing SessionInterruptedError", async () => {
+    const store = new MemoryStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("x", 1));
+    const key = client.cookie()!;
+    const session = (await openSession(key, { store }))!;
+    session.setExpiry(-10);
+    session.set("y", 2);
+    await session.save();
+    session.set("z", 3);
+    await expect(session.save()).resolves.toBeUndefined();
+    expect(await store.load(rowId(key))).toBeNull();
+  });
+
+  test("a session whose row a concurrent request deleted is still refused with 400, also when its expiry has passed meanwhile", async () => {
+    const store = new MemoryStore();
+    const client = createClient({ store });
+    await client.run((s) => s.set("x", 1));
+    const id = rowId(client.cookie()!);
+    const { response } = await client.run(async (s) => {
+      s.get("x");
+      await store.delete(id); // a logout elsewhere
+      s.setExpiry(-10);
+      s.set("y", 2);
+    });
+    expect(response.status).toBe(400);
+  });
+
   test("test_actual_expiry: a session past its expiry is not loaded", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-01-01T00:00:00Z"));
