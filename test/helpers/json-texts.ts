@@ -32,21 +32,23 @@ const PIECES: [string, string][] = [
   ["\\u0022", '"'],
 ];
 
-export type Spelled = { text: string; value: unknown };
+/** The text, the value it spells, and whether an object key in it is written with an escape. */
+export type Spelled = { text: string; value: unknown; escapedKey: boolean };
 
 /** A string of up to `max` pieces, as text (with quotes) and value. */
 export function spelledString(max = 3): fc.Arbitrary<Spelled> {
   return fc.array(fc.constantFrom(...PIECES), { minLength: 0, maxLength: max }).map((pieces) => ({
     text: `"${pieces.map((p) => p[0]).join("")}"`,
     value: pieces.map((p) => p[1]).join(""),
+    escapedKey: false,
   }));
 }
 
 const WS = fc.constantFrom("", "", "", " ", "\n", "\t ", "\r\n");
 const NUMBERS: [string, number][] = [["0", 0], ["-0", -0], ["1", 1], ["1.5", 1.5], ["1e3", 1000], ["-2E-2", -0.02], ["12345678901234567890", 12345678901234567890]];
 const SCALAR: fc.Arbitrary<Spelled> = fc.oneof(
-  fc.constantFrom(...NUMBERS).map(([text, value]) => ({ text, value })),
-  fc.constantFrom<Spelled>({ text: "true", value: true }, { text: "false", value: false }, { text: "null", value: null }),
+  fc.constantFrom(...NUMBERS).map(([text, value]) => ({ text, value, escapedKey: false })),
+  fc.constantFrom<Spelled>({ text: "true", value: true, escapedKey: false }, { text: "false", value: false, escapedKey: false }, { text: "null", value: null, escapedKey: false }),
   spelledString(2),
 );
 
@@ -60,11 +62,16 @@ export const spelledJson: fc.Arbitrary<Spelled> = fc.letrec<{ value: Spelled; ob
       for (const [, key, , v] of members) {
         Object.defineProperty(value, key.value as string, { value: v.value, enumerable: true, writable: true, configurable: true });
       }
-      return { text: `{${members.map(([w1, k, w2, v, w3]) => `${w1}${k.text}${w2}:${v.text}${w3}`).join(",")}}`, value };
+      return {
+        text: `{${members.map(([w1, k, w2, v, w3]) => `${w1}${k.text}${w2}:${v.text}${w3}`).join(",")}}`,
+        value,
+        escapedKey: members.some(([, k, , v]) => k.text.includes("\\") || v.escapedKey),
+      };
     }),
   array: fc.array(fc.tuple(WS, tie("value"), WS), { maxLength: 3 }).map((items) => ({
     text: `[${items.map(([w1, v, w2]) => `${w1}${v.text}${w2}`).join(",")}]`,
     value: items.map(([, v]) => v.value),
+    escapedKey: items.some(([, v]) => v.escapedKey),
   })),
 })).object;
 
@@ -76,7 +83,7 @@ export const sameShape: fc.Arbitrary<Spelled> = fc
     if (prefix.includes("y")) value["x"] = { y: 1 };
     else if (prefix !== "") value["x"] = 1;
     Object.defineProperty(value, key.value as string, { value: v.value, enumerable: true, writable: true, configurable: true });
-    return { text: `{${prefix}${key.text}:${v.text}}`, value };
+    return { text: `{${prefix}${key.text}:${v.text}}`, value, escapedKey: key.text.includes("\\") };
   });
 
 /** A value as nested arrays without object keys: objects as ["o", [[key, value], ...]], -0 kept. */

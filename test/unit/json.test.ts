@@ -41,6 +41,15 @@ describe("parseJson()", () => {
     );
   });
 
+  test("hasEscapedKey() tells exactly whether a text has a key written with an escape (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.oneof(spelledJson, sameShape), (doc) => {
+        expect(hasEscapedKey(doc.text), doc.text).toBe(doc.escapedKey);
+      }),
+      { numRuns: 5000, seed: 11 },
+    );
+  });
+
   test("hasEscapedKey() finds every key written with an escape, and no key without one", () => {
     for (const text of ['{"\\\\":1}', '{"a":{"b\\n" :1}}', '[{"\\u0041":1}]', '{"a":"x","\\"":1}', '{"a\\"b":1}', '{"x":"\\\\","y\\t"\r\n:1}']) {
       expect(hasEscapedKey(text), text).toBe(true);
