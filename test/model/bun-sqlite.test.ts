@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { it } from "vitest";
 import { ROOT } from "../helpers/servers.ts";
 import type { ModelResult } from "./model.ts";
-import { expectNoMismatch, OPS, SEED, STRICT, TIMEOUT } from "./settings.ts";
+import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
 
 /** Runs the fixture under Bun; resolves its output, killing it when the test's time is nearly up. */
 function runBun(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -31,7 +31,7 @@ function runBun(args: string[], timeoutMs: number): Promise<{ code: number | nul
 it(`KyselyStore on bun:sqlite (under Bun) matches the session model over ${OPS} random calls`, async () => {
   const dir = await mkdtemp(join(tmpdir(), "model-bun-"));
   try {
-    const { code, stdout, stderr } = await runBun([String(SEED), String(OPS), STRICT ? "1" : "0", join(dir, "sessions.db")], TIMEOUT - 5_000);
+    const { code, stdout, stderr } = await runBun([String(SEED), String(OPS), join(dir, "sessions.db")], TIMEOUT - 5_000);
     const line = stdout.trim().split("\n").at(-1) ?? "";
     if (code !== 0 || !line.startsWith("{")) throw new Error(`bun exited with ${code}:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
     expectNoMismatch(JSON.parse(line) as ModelResult);

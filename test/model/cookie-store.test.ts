@@ -1,7 +1,7 @@
 import { it } from "vitest";
 import { CookieStore } from "../../src/stores/cookie-store.ts";
 import { runModel } from "./model.ts";
-import { expectNoMismatch, OPS, SEED, STRICT, TIMEOUT } from "./settings.ts";
+import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
 
 // A cookie holds the whole session: concurrent requests race by design (the
 // last response's cookie wins, as with Django's signed_cookies), and an old
@@ -12,7 +12,6 @@ for (const encrypt of [false, true]) {
       label: `CookieStore (${encrypt ? "encrypted" : "signed"})`,
       store: new CookieStore({ secret: "model-test-secret-".repeat(3), encrypt }),
       seed: SEED,
-      strict: STRICT,
       ops: OPS,
       concurrent: false,
       budget: 1_200,

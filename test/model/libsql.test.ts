@@ -5,7 +5,7 @@ import { afterAll, beforeAll, it } from "vitest";
 import type { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 import { runModel } from "./model.ts";
-import { expectNoMismatch, OPS, SEED, STRICT, TIMEOUT } from "./settings.ts";
+import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
 
 let dir: string;
 let store: KyselyStore;
@@ -25,7 +25,6 @@ it(`KyselyStore on an embedded libSQL file matches the session model over ${OPS}
     label: "KyselyStore on a libSQL file",
     store,
     seed: SEED,
-    strict: STRICT,
     ops: OPS,
     concurrent: true,
     budget: 16_000,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, it } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
 import { runModel } from "./model.ts";
-import { expectNoMismatch, OPS, SEED, STRICT, TIMEOUT } from "./settings.ts";
+import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
 
 let server: PostgresServer;
 let db: Kysely<any>;
@@ -30,7 +30,6 @@ it(`KyselyStore on PostgreSQL matches the session model over ${OPS} random calls
     label: "KyselyStore on PostgreSQL",
     store,
     seed: SEED,
-    strict: STRICT,
     ops: OPS,
     concurrent: true,
     budget: 16_000,
