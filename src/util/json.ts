@@ -1,15 +1,16 @@
 /**
  * `parseJson`: `JSON.parse` without a V8 bug that renames object keys.
  *
- * The bug (V8 in Node 24, Deno 2.9 and workerd; not Node 20, Bun or V8
- * before its JSON parser compared keys against the previous object's
- * layout): when an object of a shape V8 has already seen is parsed, V8
- * guesses that the next key is the one the earlier object had at the same
- * place, and checks the guess by comparing the earlier key's characters
- * with the same number of characters of the new key's JSON text, escapes
- * still undecoded. A key written with an escape is longer in the text than
- * its value, so it is taken for the earlier key whenever that earlier key
- * holds a backslash and equals the beginning of the new key's text: after
+ * The bug (seen in Node 24.21, Deno 2.9.6 with V8 15.0, and workerd; not in
+ * Node 20 or Bun): when an object of a shape V8 has already seen is parsed,
+ * V8 takes the key an earlier object had at the same place when that key's
+ * characters equal the same number of characters of the new key's JSON
+ * text, escapes still undecoded (as every case below behaves). A key written
+ * with an escape is longer in the text than its value, so it is taken for
+ * the earlier key whenever that earlier key holds a backslash and equals the
+ * beginning of the new key's text. Whether it happens also depends on what
+ * else the process parsed before (the layouts V8 keeps), so a repro needs a
+ * fresh process. After
  * `JSON.parse('{"a":1,"\\\\":1}')` (the key is one backslash),
  * `JSON.parse('{"a":1,"\\t":2}')` has the keys `a` and `\` instead of `a`
  * and a tab; after the key `a\`, the key `a\n` (text `"a\n"`) becomes `a\`;
