@@ -5,12 +5,14 @@
  * Node 20 or Bun): when an object of a shape V8 has already seen is parsed,
  * V8 takes the key an earlier object had at the same place when that key's
  * characters equal the same number of characters of the new key's JSON
- * text, escapes still undecoded (as every case below behaves). A key written
- * with an escape is longer in the text than its value, so it is taken for
- * the earlier key whenever that earlier key holds a backslash and equals the
- * beginning of the new key's text. Whether it happens also depends on what
- * else the process parsed before (the layouts V8 keeps), so a repro needs a
- * fresh process. After
+ * text, escapes still undecoded. (In V8's source, `JSDataObjectBuilder`
+ * passes `GetKeyChars(key)` to `TransitionsAccessor::ExpectedTransition`;
+ * `GetKeyChars` cuts the raw JSON text at the decoded key's length,
+ * src/json/json-parser.h.) A key written with an escape is longer in the
+ * text than its value, so it is taken for the earlier key whenever that
+ * earlier key holds a backslash and equals the beginning of the new key's
+ * text. Whether it happens also depends on what else the process parsed
+ * before (the layouts V8 keeps), so a repro needs a fresh process. After
  * `JSON.parse('{"a":1,"\\\\":1}')` (the key is one backslash),
  * `JSON.parse('{"a":1,"\\t":2}')` has the keys `a` and `\` instead of `a`
  * and a tab; after the key `a\`, the key `a\n` (text `"a\n"`) becomes `a\`;
