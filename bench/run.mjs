@@ -470,19 +470,24 @@ async function runMain(results) {
     }
   }
 
+  // Each runtime's bare handler runs again just before each scenario's group of runs (the load on a
+  // shared machine drifts within a round), and each row's "x bare" uses the bare run of its own group.
+  const referenceBares = new Set(Object.values(BARE_OF));
   const runs = [];
-  for (const scenario of ["bare", ...ALL]) {
+  for (const config of configs) if (config.scenarios.includes("bare") && !referenceBares.has(config.id)) runs.push({ config, scenario: "bare" });
+  for (const scenario of ALL) {
+    for (const config of configs) if (referenceBares.has(config.id)) runs.push({ config, scenario: "bare", group: scenario });
     for (const config of configs) if (config.scenarios.includes(scenario)) runs.push({ config, scenario });
   }
   if (opts.warmup > 0) {
     log(`Warm-up: ${opts.warmup} s per configuration and scenario...`);
-    for (const { config, scenario } of runs) await wrk(servers[config.id].port, scenario, pool[config.id], opts.warmup);
+    for (const { config, scenario, group } of runs) if (group === undefined || group === ALL[0]) await wrk(servers[config.id].port, scenario, pool[config.id], opts.warmup);
   }
   const total = runs.length * opts.rounds;
   log(`Measuring: ${opts.rounds} rounds x ${runs.length} runs of ${opts.duration} s (about ${Math.ceil((total * (opts.duration + 0.4)) / 60)} min)`);
   let done = 0;
   for (let round = 0; round < opts.rounds; round++) {
-    for (const { config, scenario } of runs) {
+    for (const { config, scenario, group } of runs) {
       const port = servers[config.id].port;
       const before = await serverStats(port);
       const summary = await wrk(port, scenario, pool[config.id], opts.duration);
@@ -492,6 +497,7 @@ async function runMain(results) {
         round,
         config: config.id,
         scenario,
+        ...(group === undefined ? {} : { group }),
         rps: summary.rps,
         latency: summary.latency_us,
         errors: summary.errorCount,
@@ -592,10 +598,14 @@ function summarize(results) {
     byKey.get(key).push(run);
   }
   const rpsOf = (config, scenario, round) => results.runs.find((r) => r.config === config && r.scenario === scenario && r.round === round)?.rps;
+  // The bare run of the same round measured just before this scenario's group (older results: the round's only one).
+  const bareOf = (config, scenario, round) =>
+    (results.runs.find((r) => r.config === config && r.scenario === "bare" && r.round === round && r.group === scenario) ??
+      results.runs.find((r) => r.config === config && r.scenario === "bare" && r.round === round))?.rps;
   const cell = (config, scenario) => {
     const runs = byKey.get(`${config.id}|${scenario}`) ?? [];
     const bare = BARE_OF[config.runtime];
-    const ratioBare = median(runs.map((r) => r.rps / rpsOf(bare, "bare", r.round)));
+    const ratioBare = median(runs.map((r) => r.rps / bareOf(bare, scenario, r.round)));
     const sqlOnBun = config.family === "sql" && config.runtime === "bun";
     const ratioMinimal = sqlOnBun ? median(runs.map((r) => r.rps / rpsOf("minimal", scenario, r.round))) : NaN;
     const ratioNative = sqlOnBun ? median(runs.map((r) => r.rps / rpsOf("minimal-native", scenario, r.round))) : NaN;
@@ -763,7 +773,7 @@ function report(results) {
     "",
     "## Requests per second (median)",
     "",
-    "x bare: over the bare handler of the same runtime in the same round (Bun.serve on Bun; srvx, the adapter the fetch-session rows run on, on Node 20, Node 24 and Deno). x ceiling (Bun SQL rows): over the hand-written ceiling on bun:sqlite with group commit in the same round. The ceilings do the same database work with no library (no hashing, no validation, no session semantics): an upper bound, not a design. `lever off` rows are the default store with one of this round's speed changes turned off, to measure each. Statements and transactions: counted in the server (statements the store runs; write transactions committed, a group commit counting one).",
+    "x bare: over the bare handler of the same runtime, measured just before the same scenario's runs in the same round (Bun.serve on Bun; srvx, the adapter the fetch-session rows run on, on Node 20, Node 24 and Deno). x ceiling (Bun SQL rows): over the hand-written ceiling on bun:sqlite with group commit in the same round. The ceilings do the same database work with no library (no hashing, no validation, no session semantics): an upper bound, not a design. `lever off` rows are the default store with one of this round's speed changes turned off, to measure each. Statements and transactions: counted in the server (statements the store runs; write transactions committed, a group commit counting one).",
     "",
   );
   for (const scenario of ["bare", ...ALL]) {
