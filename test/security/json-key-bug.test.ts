@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJson, parseJsonText } from "../../src/util/json.ts";
 import { canon, sameShape, spelledJson } from "../helpers/json-texts.ts";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
+import { startRedis, type RedisServer } from "../helpers/redis.ts";
 import { ROOT } from "../helpers/servers.ts";
 
 const exec = promisify(execFile);
@@ -25,28 +26,30 @@ const BIN = join(ROOT, "node_modules", ".bin");
 const MAIN = "test/fixtures/json-key-rename-main.ts";
 const ENV = { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 
-/** [engine misreads, keys via MemoryStore, keys via PostgreSQL or null] */
-type Result = [boolean, string[], string[] | null];
+/** [engine misreads, keys via MemoryStore, keys via PostgreSQL or null, nested keys via Redis or null] */
+type Result = [boolean, string[], string[] | null, string[] | null];
 
 let server: PostgresServer;
+let redisServer: RedisServer;
 beforeAll(async () => {
-  server = await startPostgres();
+  [server, redisServer] = await Promise.all([startPostgres(), startRedis()]);
 });
 afterAll(async () => {
-  await server?.stop();
+  await Promise.all([server?.stop(), redisServer?.stop()]);
 });
 
 describe("the V8 JSON.parse key bug in real runtimes", () => {
-  it("on Node 24 JSON.parse renames a key, and withSession reads the right keys back from MemoryStore and PostgreSQL", async () => {
+  it("on Node 24 JSON.parse renames a key, and withSession reads the right keys back from MemoryStore and PostgreSQL, and RedisStore the right nested keys", async () => {
     const { stdout } = await exec(NODE24, ["--import", join(ROOT, "test", "helpers", "node-ts-register.mjs"), MAIN], {
       cwd: ROOT,
-      env: { ...ENV, PG_URL: server.connectionString },
+      env: { ...ENV, PG_URL: server.connectionString, REDIS_URL: redisServer.url },
       timeout: 60_000,
     });
-    const [misreads, memory, postgres] = JSON.parse(stdout.trim().split("\n").at(-1)!) as Result;
+    const [misreads, memory, postgres, redis] = JSON.parse(stdout.trim().split("\n").at(-1)!) as Result;
     expect(misreads).toBe(true);
     expect(memory).toEqual(["a", "b\t"]);
     expect(postgres).toEqual(["a", "b\t"]);
+    expect(redis).toEqual(["a", "b\t"]);
   }, 90_000);
 
   it("on Deno JSON.parse renames a key, and withSession reads the right keys back from MemoryStore", async () => {

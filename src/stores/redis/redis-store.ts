@@ -5,6 +5,7 @@
  * @module
  */
 import { SessionDataTooLargeError } from "../../errors.ts";
+import { parseJson } from "../../util/json.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../../store.ts";
 import { commanderFor, integer, pairs, text, type RedisClientLike, type RedisCommander } from "./client.ts";
 import { MARKER, scripts, type Script } from "./scripts.ts";
@@ -131,9 +132,9 @@ export class RedisStore implements SessionStore {
       }
       if (!field.startsWith('"')) continue;
       try {
-        const key = JSON.parse(field) as unknown;
+        const key = parseJson(field);
         if (typeof key !== "string") throw new TypeError("not a string");
-        Object.defineProperty(data, key, { value: JSON.parse(value), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(data, key, { value: parseJson(value), enumerable: true, writable: true, configurable: true });
       } catch {
         corrupt++;
       }
