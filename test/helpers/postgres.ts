@@ -12,11 +12,11 @@
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { chmod, chown, mkdtemp, readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { findProgramDir, freePort } from "./system.ts";
 
 const run = promisify(execFile);
 
@@ -34,32 +34,14 @@ export interface PostgresServer {
 
 /** Finds the directory holding `initdb` and `pg_ctl`. */
 export function findPostgresBin(): string {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    if (dir && existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) return dir;
-  }
   const base = "/usr/lib/postgresql";
-  if (existsSync(base)) {
-    const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a));
-    for (const version of versions) {
-      const dir = join(base, version, "bin");
-      if (existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) return dir;
-    }
-  }
+  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  const dir = findProgramDir(["initdb", "pg_ctl"], versions.map((version) => join(base, version, "bin")));
+  if (dir !== undefined) return dir;
   throw new Error(
     "PostgreSQL is not installed (no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin). " +
       "Install it (Debian: apt-get install -y postgresql); the PostgreSQL tests do not skip.",
   );
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** The unprivileged user to run the server as when we are root. */

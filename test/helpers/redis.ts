@@ -11,11 +11,11 @@
  * @module
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findProgramDir, freePort } from "./system.ts";
 
 /** A running server. */
 export interface RedisServer {
@@ -40,24 +40,12 @@ export interface RedisServer {
 
 /** The redis-server binary. */
 export function findRedisServer(): string {
-  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/bin", "/usr/local/bin"]) {
-    if (dir && existsSync(join(dir, "redis-server"))) return join(dir, "redis-server");
-  }
+  const dir = findProgramDir(["redis-server"], ["/usr/bin", "/usr/local/bin"]);
+  if (dir !== undefined) return join(dir, "redis-server");
   throw new Error(
     "redis-server is not installed (not on PATH, /usr/bin or /usr/local/bin). " +
       "Install it (Debian: apt-get install -y redis-server); the Redis tests do not skip.",
   );
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 const live = new Set<ChildProcess>();

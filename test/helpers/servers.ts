@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { createClient } from "@libsql/client";
+import { freePort } from "./system.ts";
 
 /** The repository root. */
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -39,17 +40,7 @@ process.once("exit", () => {
   for (const child of live) killGroup(child, "SIGKILL");
 });
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolvePort(address.port) : reject(new Error("No port"))));
-    });
-  });
-}
+export { freePort };
 
 /** A new temporary directory, removed by the server's `stop()`. */
 async function tempDir(prefix: string): Promise<string> {
