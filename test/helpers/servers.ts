@@ -246,18 +246,7 @@ export interface RunningWorker extends ExampleServer {
 export async function startWorker(entry = "examples/worker.ts"): Promise<RunningWorker> {
   const dir = await tempDir("workerd");
   const config = await readWranglerConfig();
-  const result = await build({
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    write: false,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    logLevel: "error",
-  });
-  const script = result.outputFiles[0]?.text;
-  if (script === undefined) throw new Error(`esbuild produced no output for ${entry}`);
+  const script = await bundleForWorkerd(entry);
   const port = await freePort();
   let output = "";
   const miniflare = new Miniflare({
@@ -297,6 +286,44 @@ export async function startWorker(entry = "examples/worker.ts"): Promise<Running
     await stop();
     throw error;
   }
+}
+
+/**
+ * Bundles an entry (relative to the repository root) with esbuild for the
+ * `workerd` conditions, as wrangler does; resolves the script.
+ *
+ * @param external imports left out of the bundle (`node:*` for `nodejs_compat`)
+ */
+export async function bundleForWorkerd(entry: string, external: string[] = []): Promise<string> {
+  const result = await build({
+    entryPoints: [join(ROOT, entry)],
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    external,
+    logLevel: "error",
+  });
+  const script = result.outputFiles[0]?.text;
+  if (script === undefined) throw new Error(`esbuild produced no output for ${entry}`);
+  return script;
+}
+
+/**
+ * A test fixture Worker (e.g. `test/fixtures/model-worker.ts`) in workerd
+ * through Miniflare, with `nodejs_compat`, reached by `dispatchFetch` (no
+ * port). The caller disposes it.
+ */
+export async function startFixtureWorker(entry: string, options: { d1Databases?: string[] } = {}): Promise<Miniflare> {
+  const script = await bundleForWorkerd(entry, ["node:*"]);
+  return new Miniflare({
+    modules: [{ type: "ESModule", path: join(ROOT, entry.replace(/\.ts$/, ".mjs")), contents: script }],
+    compatibilityDate: "2026-05-01",
+    compatibilityFlags: ["nodejs_compat"],
+    ...options,
+  });
 }
 
 /** `examples/wrangler.jsonc`, comments stripped. */

