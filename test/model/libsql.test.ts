@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, it } from "vitest";
 import type { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
-import { runModel } from "./model.ts";
+import { runModel, SERVER_STORE } from "./model.ts";
 import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
 
 let dir: string;
@@ -26,10 +26,7 @@ it(`KyselyStore on an embedded libSQL file matches the session model over ${OPS}
     store,
     seed: SEED,
     ops: OPS,
-    concurrent: true,
-    budget: 16_000,
-    bigLength: 70_000,
-    checkOldKeys: true,
+    ...SERVER_STORE,
   });
   expectNoMismatch(result);
 }, TIMEOUT);

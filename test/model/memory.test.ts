@@ -1,6 +1,6 @@
 import { it } from "vitest";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
-import { runModel } from "./model.ts";
+import { runModel, SERVER_STORE } from "./model.ts";
 import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
 
 it(`MemoryStore matches the session model over ${OPS} random calls`, async () => {
@@ -9,10 +9,7 @@ it(`MemoryStore matches the session model over ${OPS} random calls`, async () =>
     store: new MemoryStore(),
     seed: SEED,
     ops: OPS,
-    concurrent: true,
-    budget: 16_000,
-    bigLength: 70_000,
-    checkOldKeys: true,
+    ...SERVER_STORE,
   });
   expectNoMismatch(result);
 }, TIMEOUT);

@@ -75,6 +75,17 @@ export interface ModelOptions {
   checkOldKeys: boolean;
 }
 
+/** The settings for a store that keeps sessions on the server: concurrent requests, a 16 KB budget, old keys checked. */
+export const SERVER_STORE = { concurrent: true, budget: 16_000, bigLength: 70_000, checkOldKeys: true } as const;
+
+/**
+ * The settings for a cookie store: a cookie holds the whole session, so
+ * concurrent requests race by design (the last response's cookie wins, as
+ * with Django's signed_cookies) and an old cookie stays valid until it
+ * expires; neither is modelled. A 1.2 KB budget.
+ */
+export const COOKIE_STORE = { concurrent: false, budget: 1_200, bigLength: 6_000, checkOldKeys: false } as const;
+
 /*
  * Found by this model and fixed (each with a regression test):
  *

@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, it } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
-import { runModel } from "./model.ts";
+import { runModel, SERVER_STORE } from "./model.ts";
 import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
 
 let server: PostgresServer;
@@ -31,10 +31,7 @@ it(`KyselyStore on PostgreSQL matches the session model over ${OPS} random calls
     store,
     seed: SEED,
     ops: OPS,
-    concurrent: true,
-    budget: 16_000,
-    bigLength: 70_000,
-    checkOldKeys: true,
+    ...SERVER_STORE,
   });
   expectNoMismatch(result);
 }, TIMEOUT);

@@ -5,7 +5,10 @@
  *
  * @module
  */
+import { spawn } from "node:child_process";
+import { basename } from "node:path";
 import { expect } from "vitest";
+import { ROOT } from "../helpers/servers.ts";
 import type { ModelResult } from "./model.ts";
 
 /** Session calls per store. */
@@ -45,4 +48,28 @@ export function expectNoMismatch(result: ModelResult): void {
   console.log(summary);
   expect(result.mismatch, `${result.mismatch}\nReplay: MODEL_SEED=${result.seed} MODEL_OPS=${OPS} npx vitest run --project model`).toBeUndefined();
   expect(result.ops).toBeGreaterThanOrEqual(OPS);
+}
+
+/**
+ * Runs a model fixture in a child process (`command ...args` in the
+ * repository root, killed 5 s before the test's time is up) and checks the
+ * `ModelResult` it prints as its last line.
+ */
+export async function expectNoMismatchInProcess(command: string, args: string[]): Promise<void> {
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT - 5_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  const line = stdout.trim().split("\n").at(-1) ?? "";
+  if (code !== 0 || !line.startsWith("{")) throw new Error(`${basename(command)} exited with ${code}:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
+  expectNoMismatch(JSON.parse(line) as ModelResult);
 }
