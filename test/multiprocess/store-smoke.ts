@@ -5,11 +5,12 @@
  * - `libsql-file <path>` / `libsql-memory`: createLibsqlStore;
  * - `bun-sqlite <path>`: Kysely's own SqliteDialect over `bun:sqlite` (Bun);
  * - `node-sqlite <path>`: Kysely's SqliteDialect over `node:sqlite` with the
- *   small adapter the README shows (Deno, Node 22.5+).
+ *   small adapter in test/helpers/node-sqlite.ts (Deno, Node 22.5+).
  */
 import { Kysely, SqliteDialect } from "kysely";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
+import { openNodeSqlite } from "../helpers/node-sqlite.ts";
 
 const [backend, path] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 
@@ -25,21 +26,7 @@ async function open(): Promise<KyselyStore> {
     return store;
   }
   if (backend === "node-sqlite") {
-    const { DatabaseSync } = await import("node:sqlite" as string);
-    const sqlite = new DatabaseSync(path);
-    // Kysely's SqliteDialect expects better-sqlite3's statement shape (`reader`, array arguments).
-    const database = {
-      close: () => sqlite.close(),
-      prepare(sql: string) {
-        const statement = sqlite.prepare(sql);
-        return {
-          reader: statement.columns().length > 0,
-          all: (parameters: readonly unknown[]) => statement.all(...parameters),
-          run: (parameters: readonly unknown[]) => statement.run(...parameters),
-          iterate: (parameters: readonly unknown[]) => statement.iterate(...parameters),
-        };
-      },
-    };
+    const database = await openNodeSqlite(path!);
     const store = new KyselyStore({ db: new Kysely<any>({ dialect: new SqliteDialect({ database }) }) });
     await store.createSchema();
     return store;

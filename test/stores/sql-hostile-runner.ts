@@ -13,6 +13,7 @@ import { Kysely, SqliteDialect } from "kysely";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { execute, quoteIdentifier } from "../../src/stores/schema.ts";
+import { openNodeSqlite } from "../helpers/node-sqlite.ts";
 import { hostileInputChecks } from "./sql-hostile.ts";
 
 const [backend, path] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
@@ -24,23 +25,7 @@ async function database(): Promise<unknown> {
     db.exec("pragma journal_mode = wal; pragma busy_timeout = 5000");
     return db;
   }
-  if (backend === "node-sqlite") {
-    const { DatabaseSync } = await import("node:sqlite" as string);
-    const sqlite = new DatabaseSync(path);
-    // Kysely's SqliteDialect expects better-sqlite3's statement shape (`reader`, array arguments).
-    return {
-      close: () => sqlite.close(),
-      prepare(sql: string) {
-        const statement = sqlite.prepare(sql);
-        return {
-          reader: statement.columns().length > 0,
-          all: (parameters: readonly unknown[]) => statement.all(...parameters),
-          run: (parameters: readonly unknown[]) => statement.run(...parameters),
-          iterate: (parameters: readonly unknown[]) => statement.iterate(...parameters),
-        };
-      },
-    };
-  }
+  if (backend === "node-sqlite") return await openNodeSqlite(path!);
   throw new Error(`Unknown backend ${backend}`);
 }
 
