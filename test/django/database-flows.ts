@@ -15,7 +15,7 @@ import { TimestampSigner } from "../../src/signing.ts";
 import { execute } from "../../src/stores/schema.ts";
 import type { SessionPatch, SessionRecord, SessionStore } from "../../src/store.ts";
 import { storeConformance } from "../store-conformance.ts";
-import { type DjangoProject, type DjangoResponse, djangoSecretKey } from "./django-project.ts";
+import { type DjangoProject, type DjangoResponse, djangoSecretKey, startDjango } from "./django-project.ts";
 
 /** What a test file gives the flows. */
 export interface DatabaseSetup {
@@ -338,6 +338,28 @@ export function databaseInterop(label: string, secretKey: string, corrupt: strin
       },
     };
   }, { corrupt });
+}
+
+/**
+ * Registers the flows against a running Django on the SQLite file its
+ * `migrate` created, reached through the Kysely instance `open` makes for
+ * that file.
+ */
+export async function sqliteInterop(label: string, open: (path: string) => Kysely<any>): Promise<void> {
+  const secretKey = djangoSecretKey();
+  databaseInterop(label, secretKey, await corruptSessionData(secretKey), async () => {
+    const django = await startDjango({ secretKey });
+    const db = open(django.sqlitePath);
+    return {
+      django,
+      db,
+      family: "sqlite",
+      async close() {
+        await db.destroy();
+        await django.close();
+      },
+    };
+  });
 }
 
 /**

@@ -5,21 +5,6 @@
  */
 import { Kysely } from "kysely";
 import { LibsqlDialect } from "../../src/stores/libsql/index.ts";
-import { corruptSessionData, databaseInterop } from "./database-flows.ts";
-import { djangoSecretKey, startDjango } from "./django-project.ts";
+import { sqliteInterop } from "./database-flows.ts";
 
-const secretKey = djangoSecretKey();
-
-databaseInterop("SQLite through LibsqlDialect", secretKey, await corruptSessionData(secretKey), async () => {
-  const django = await startDjango({ secretKey });
-  const db = new Kysely<any>({ dialect: new LibsqlDialect({ url: `file:${django.sqlitePath}` }) });
-  return {
-    django,
-    db,
-    family: "sqlite",
-    async close() {
-      await db.destroy();
-      await django.close();
-    },
-  };
-});
+await sqliteInterop("SQLite through LibsqlDialect", (path) => new Kysely<any>({ dialect: new LibsqlDialect({ url: `file:${path}` }) }));

@@ -4,21 +4,6 @@
  */
 import { Kysely, SqliteDialect } from "kysely";
 import Database from "libsql";
-import { corruptSessionData, databaseInterop } from "./database-flows.ts";
-import { djangoSecretKey, startDjango } from "./django-project.ts";
+import { sqliteInterop } from "./database-flows.ts";
 
-const secretKey = djangoSecretKey();
-
-databaseInterop("SQLite", secretKey, await corruptSessionData(secretKey), async () => {
-  const django = await startDjango({ secretKey });
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(django.sqlitePath) as never }) });
-  return {
-    django,
-    db,
-    family: "sqlite",
-    async close() {
-      await db.destroy();
-      await django.close();
-    },
-  };
-});
+await sqliteInterop("SQLite", (path) => new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(path) as never }) }));
