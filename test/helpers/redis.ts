@@ -111,6 +111,19 @@ async function waitForPing(port: number, child: ChildProcess, output: () => stri
   throw new Error(`redis-server did not answer PING on port ${port}:\n${output()}`);
 }
 
+/** Retries `call` until it resolves (a client reconnecting after Redis came back), for at most `ms`; then throws its last error. */
+export async function eventually<T>(call: () => Promise<T>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /**
  * Starts a private redis-server.
  *

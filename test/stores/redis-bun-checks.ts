@@ -10,7 +10,7 @@ import { RedisClient } from "bun";
 import { getSession, withSession } from "../../mod.ts";
 import { RedisStore } from "../../src/stores/redis/index.ts";
 import { randomId, sessionStoreChecks } from "../../src/testing.ts";
-import { startRedis } from "../helpers/redis.ts";
+import { eventually, startRedis } from "../helpers/redis.ts";
 
 const HOUR = 3_600_000;
 const TIMEOUT = 500;
@@ -44,18 +44,6 @@ async function rejectsWithin(promise: Promise<unknown>, ms: number, what: string
     return error;
   }
   throw new Error(`${what} resolved; expected a rejection`);
-}
-
-async function eventually<T>(call: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await Bun.sleep(100);
-    }
-  }
 }
 
 try {

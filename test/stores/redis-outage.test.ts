@@ -11,7 +11,7 @@ import { getSession, SessionStoreError, withSession } from "../../mod.ts";
 import { RedisStore, RedisTimeoutError } from "../../src/stores/redis/index.ts";
 import { randomId } from "../../src/testing.ts";
 import { CookieJar, rowId, setCookieValue } from "../helpers/http.ts";
-import { startRedis, type RedisServer } from "../helpers/redis.ts";
+import { eventually, startRedis, type RedisServer } from "../helpers/redis.ts";
 import { connectNodeRedis, NODE_REDIS, type TestClient } from "./redis-clients.ts";
 
 const HOUR = 3_600_000;
@@ -28,19 +28,6 @@ async function rejection(promise: Promise<unknown>): Promise<{ ms: number; error
     return { ms: performance.now() - start, error };
   }
   throw new Error("expected a rejection, got a result");
-}
-
-/** Retries `call` until it resolves (the client reconnecting), for at most `ms`. */
-async function eventually<T>(call: () => Promise<T>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /** An app whose `/session` route reads and writes the session, answering 503 on a store failure, and whose `/health` does not touch it. */
