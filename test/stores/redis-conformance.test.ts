@@ -52,24 +52,30 @@ for (const pkg of NODE_REDIS) {
   });
 }
 
-describe("CachedStore(RedisStore, KyselyStore on libSQL)", () => {
-  const closers = new Map<SessionStore, () => Promise<void>>();
-  const open = async (batchSize?: number) => {
-    const harness = await kyselyOpener(db)(batchSize ? { batchSize } : {});
-    const store = new CachedStore({ cache: new RedisStore({ client: clients.get("redis")!.client, prefix: prefix() }), store: harness.store });
-    closers.set(store, () => harness.close());
-    return store;
-  };
-  const checks = sessionStoreChecks(() => open(), {
-    prefix: "CachedStore(RedisStore, KyselyStore on libSQL): ",
-    makeBatchedStore: (batchSize) => open(batchSize),
-    async dispose(store) {
-      await closers.get(store)?.();
-      closers.delete(store);
-    },
+/** Registers the checks for CachedStore in front of a KyselyStore on the libSQL file, with a cache from `makeCache`, as `CachedStore(<cache>, KyselyStore on libSQL)`. */
+function cachedOverLibsql(cacheName: string, makeCache: () => SessionStore): void {
+  const name = `CachedStore(${cacheName}, KyselyStore on libSQL)`;
+  describe(name, () => {
+    const closers = new Map<SessionStore, () => Promise<void>>();
+    const open = async (batchSize?: number) => {
+      const harness = await kyselyOpener(db)(batchSize ? { batchSize } : {});
+      const store = new CachedStore({ cache: makeCache(), store: harness.store });
+      closers.set(store, () => harness.close());
+      return store;
+    };
+    const checks = sessionStoreChecks(() => open(), {
+      prefix: `${name}: `,
+      makeBatchedStore: (batchSize) => open(batchSize),
+      async dispose(store) {
+        await closers.get(store)?.();
+        closers.delete(store);
+      },
+    });
+    for (const check of checks) it(check.name, check.run);
   });
-  for (const check of checks) it(check.name, check.run);
-});
+}
+
+cachedOverLibsql("RedisStore", () => new RedisStore({ client: clients.get("redis")!.client, prefix: prefix() }));
 
 describe("CachedStore(RedisStore, MemoryStore)", () => {
   const checks = sessionStoreChecks(
@@ -79,21 +85,4 @@ describe("CachedStore(RedisStore, MemoryStore)", () => {
   for (const check of checks) it(check.name, check.run);
 });
 
-describe("CachedStore(MemoryStore, KyselyStore on libSQL)", () => {
-  const closers = new Map<SessionStore, () => Promise<void>>();
-  const open = async (batchSize?: number) => {
-    const harness = await kyselyOpener(db)(batchSize ? { batchSize } : {});
-    const store = new CachedStore({ cache: new MemoryStore(), store: harness.store });
-    closers.set(store, () => harness.close());
-    return store;
-  };
-  const checks = sessionStoreChecks(() => open(), {
-    prefix: "CachedStore(MemoryStore, KyselyStore on libSQL): ",
-    makeBatchedStore: (batchSize) => open(batchSize),
-    async dispose(store) {
-      await closers.get(store)?.();
-      closers.delete(store);
-    },
-  });
-  for (const check of checks) it(check.name, check.run);
-});
+cachedOverLibsql("MemoryStore", () => new MemoryStore());
