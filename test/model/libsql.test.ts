@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, it } from "vitest";
 import type { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
-import { runModel, SERVER_STORE } from "./model.ts";
-import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
+import { expectModelMatches, OPS, TIMEOUT } from "./settings.ts";
 
 let dir: string;
 let store: KyselyStore;
@@ -21,12 +20,5 @@ afterAll(async () => {
 });
 
 it(`KyselyStore on an embedded libSQL file matches the session model over ${OPS} random calls`, async () => {
-  const result = await runModel({
-    label: "KyselyStore on a libSQL file",
-    store,
-    seed: SEED,
-    ops: OPS,
-    ...SERVER_STORE,
-  });
-  expectNoMismatch(result);
+  await expectModelMatches("KyselyStore on a libSQL file", store);
 }, TIMEOUT);

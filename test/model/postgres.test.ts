@@ -3,8 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, it } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
-import { runModel, SERVER_STORE } from "./model.ts";
-import { expectNoMismatch, OPS, SEED, TIMEOUT } from "./settings.ts";
+import { expectModelMatches, OPS, TIMEOUT } from "./settings.ts";
 
 let server: PostgresServer;
 let db: Kysely<any>;
@@ -26,12 +25,5 @@ afterAll(async () => {
 });
 
 it(`KyselyStore on PostgreSQL matches the session model over ${OPS} random calls`, async () => {
-  const result = await runModel({
-    label: "KyselyStore on PostgreSQL",
-    store,
-    seed: SEED,
-    ops: OPS,
-    ...SERVER_STORE,
-  });
-  expectNoMismatch(result);
+  await expectModelMatches("KyselyStore on PostgreSQL", store);
 }, TIMEOUT);

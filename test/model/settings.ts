@@ -9,7 +9,8 @@ import { spawn } from "node:child_process";
 import { basename } from "node:path";
 import { expect } from "vitest";
 import { ROOT } from "../helpers/servers.ts";
-import type { ModelResult } from "./model.ts";
+import type { AnySessionStore } from "../../src/store.ts";
+import { type ModelOptions, type ModelResult, runModel, SERVER_STORE } from "./model.ts";
 
 /** Session calls per store. */
 export const OPS = Number(process.env["MODEL_OPS"] ?? 20_000);
@@ -48,6 +49,15 @@ export function expectNoMismatch(result: ModelResult): void {
   console.log(summary);
   expect(result.mismatch, `${result.mismatch}\nReplay: MODEL_SEED=${result.seed} MODEL_OPS=${OPS} npx vitest run --project model`).toBeUndefined();
   expect(result.ops).toBeGreaterThanOrEqual(OPS);
+}
+
+/** Runs the model on `store` in this process with this run's seed and calls, and fails on a mismatch. */
+export async function expectModelMatches(
+  label: string,
+  store: AnySessionStore,
+  settings: Pick<ModelOptions, "concurrent" | "budget" | "bigLength" | "checkOldKeys"> = SERVER_STORE,
+): Promise<void> {
+  expectNoMismatch(await runModel({ label, store, seed: SEED, ops: OPS, ...settings }));
 }
 
 /**
