@@ -15,6 +15,7 @@ import { chmod, chown, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { findProgramDir, freePort } from "./system.ts";
 
@@ -42,6 +43,18 @@ export function findPostgresBin(): string {
     "PostgreSQL is not installed (no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin). " +
       "Install it (Debian: apt-get install -y postgresql); the PostgreSQL tests do not skip.",
   );
+}
+
+/**
+ * A Kysely on `connectionString` through a pg pool of at most `max` clients.
+ * The pool's `error` events are ignored: an idle client that sees the server
+ * stop at the end of a test reports it there, not as an uncaught error (a
+ * query that fails still rejects).
+ */
+export function postgresKysely(connectionString: string, max = 10): Kysely<any> {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on("error", () => {});
+  return new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /** The unprivileged user to run the server as when we are root. */

@@ -1,8 +1,7 @@
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, it } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
-import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
+import { postgresKysely, startPostgres, type PostgresServer } from "../helpers/postgres.ts";
 import { expectModelMatches, OPS, TIMEOUT } from "./settings.ts";
 
 let server: PostgresServer;
@@ -11,10 +10,7 @@ let store: KyselyStore;
 
 beforeAll(async () => {
   server = await startPostgres("fetch_session_model");
-  const pool = new pg.Pool({ connectionString: server.connectionString, max: 10 });
-  // An idle client that sees the server stop in afterAll reports it here, not as an uncaught error.
-  pool.on("error", () => {});
-  db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  db = postgresKysely(server.connectionString);
   store = new KyselyStore({ db });
   await store.createSchema();
 });

@@ -4,10 +4,9 @@
  * (or `STORE_URL=postgres://...`). Several of them share one database.
  * Its routes: test/multiprocess/serve-sessions.ts.
  */
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
+import { postgresKysely } from "../helpers/postgres.ts";
 import { serveSessions } from "./serve-sessions.ts";
 
 const url = process.env.STORE_URL;
@@ -16,9 +15,7 @@ const table = process.env.STORE_TABLE ?? "sessions";
 
 let store: KyselyStore;
 if (url.startsWith("postgres:")) {
-  const pool = new pg.Pool({ connectionString: url, max: 5 });
-  pool.on("error", () => {});
-  store = new KyselyStore({ db: new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), table });
+  store = new KyselyStore({ db: postgresKysely(url, 5), table });
   await store.createSchema();
 } else {
   store = await createLibsqlStore({ url, table });

@@ -8,17 +8,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely } from "kysely";
 import { D1Dialect } from "kysely-d1";
 import { Miniflare } from "miniflare";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { execute, quoteIdentifier } from "../../src/stores/schema.ts";
 import { syncSqlOf } from "../../src/stores/sync-sql.ts";
 import { freshTable } from "../helpers/kysely-harness.ts";
-import { startPostgres, type PostgresServer } from "../helpers/postgres.ts";
+import { postgresKysely, startPostgres, type PostgresServer } from "../helpers/postgres.ts";
 import { ROOT } from "../helpers/servers.ts";
 import { getSession, withSession } from "../../mod.ts";
 import { setCookieValue } from "../helpers/http.ts";
@@ -45,9 +44,7 @@ beforeAll(async () => {
   const database = (await mf.getD1Database("DB")) as unknown as ConstructorParameters<typeof D1Dialect>[0]["database"];
   d1 = new Kysely<any>({ dialect: new D1Dialect({ database }) });
   server = await startPostgres();
-  const pool = new pg.Pool({ connectionString: server.connectionString, max: 10 });
-  pool.on("error", () => {});
-  pgDb = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  pgDb = postgresKysely(server.connectionString);
 });
 
 afterAll(async () => {
