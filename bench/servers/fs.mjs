@@ -52,6 +52,10 @@ if (kind === "default") {
   store = undefined;
 } else if (kind === "libsql") {
   store = await createLibsqlStore({ url: `file:${DB}`, engine: process.env.ENGINE ?? "auto", groupCommit: process.env.GROUP !== "0" });
+  // PRAGMAS="cache_size = -65536; mmap_size = 268435456": extra pragmas on the store's connection (to measure them).
+  for (const pragma of (process.env.PRAGMAS ?? "").split(";").map((p) => p.trim()).filter(Boolean)) {
+    await store.db.executeQuery({ sql: `pragma ${pragma}`, parameters: [], query: { kind: "RawNode", sqlFragments: [], parameters: [] }, queryId: { queryId: "bench" } });
+  }
   // Runs clearExpired in this process and reports how long it took and the
   // longest time the event loop could not run anything else meanwhile (a 1 ms
   // timer that measures the gap between its ticks).

@@ -83,12 +83,19 @@ for (const engine of engines) {
   });
   for (const c of checks) await check(c.name, c.run);
 
-  await check(`${prefix}the store runs on the ${engine} engine with the synchronous path`, async () => {
+  await check(`${prefix}the store runs on the ${engine} engine with the synchronous path, WAL, synchronous=NORMAL, a 5 s busy timeout and 128 MiB of memory-mapped reads`, async () => {
     const store = await open(engine);
     try {
       assert(syncSqlOf(store.db) !== undefined, "no synchronous path");
       const { rows } = await execute<{ v: string }>(store.db, "select sqlite_version() as v", []);
       assert(/^3\.\d+/.test(rows[0]!.v), `sqlite_version() gave ${rows[0]?.v}`);
+      // The file settings openLibsqlDatabase applies, read back from this engine's connection.
+      const setting = async (name: string) => Object.values((await execute(store.db, `pragma ${name}`, [])).rows[0] ?? {})[0];
+      const settings = { journal_mode: await setting("journal_mode"), synchronous: await setting("synchronous"), busy_timeout: await setting("busy_timeout"), mmap_size: await setting("mmap_size") };
+      assert(
+        String(settings.journal_mode).toLowerCase() === "wal" && Number(settings.synchronous) === 1 && Number(settings.busy_timeout) === 5000 && Number(settings.mmap_size) === 134_217_728,
+        `settings ${JSON.stringify(settings)}`,
+      );
     } finally {
       await store.db.destroy();
     }
