@@ -152,7 +152,7 @@ export class CachedStore implements SessionStore {
       this.#fail(error);
       return { ok: false };
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

@@ -104,7 +104,7 @@ export class RedisStore implements SessionStore {
     try {
       return await Promise.race([this.#redis.send(args, controller.signal), timeout]);
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 
