@@ -86,3 +86,81 @@ process.on("exit", () => {
 
 /** SQLite pragmas every SQL store here runs with (as PEERS.md: WAL, synchronous=NORMAL, busy timeout). */
 export const PRAGMAS = ["pragma journal_mode = wal", "pragma synchronous = normal", "pragma busy_timeout = 5000"];
+
+/**
+ * The fetch-session routes of fs.mjs and redis.mjs: `fetchSession` is the
+ * module that exports getSession and withSession, `options` go to withSession.
+ * Routes that do not open the session answer synchronously, as the bare handler does.
+ */
+export function sessionApp({ getSession, withSession }, options) {
+  async function read(request) {
+    const session = await getSession(request);
+    return new Response(String(session.get("n") ?? 0));
+  }
+
+  async function write(request) {
+    const session = await getSession(request);
+    const n = (session.get("n") ?? 0) + 1;
+    session.set("n", n);
+    return new Response(String(n));
+  }
+
+  async function create(request) {
+    const session = await getSession(request);
+    session.set("n", 1);
+    return new Response("1");
+  }
+
+  return withSession((request, path) => {
+    switch (path) {
+      case "/untouched":
+        return new Response("ok");
+      case "/read":
+        return read(request);
+      case "/write":
+        return write(request);
+      case "/new":
+        return create(request);
+    }
+    return notFound();
+  }, options);
+}
+
+/** Express: /__stats and the request counter, before any other middleware. */
+export function expressStats(app) {
+  app.disable("x-powered-by");
+  app.get("/__stats", (req, res) => res.json(stats));
+  app.use((req, res, next) => {
+    stats.requests++;
+    next();
+  });
+}
+
+/** express-session options as the READMEs show (resave: false, saveUninitialized: false). */
+export function expressSessionOptions(store) {
+  return {
+    store,
+    secret: SECRET,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { maxAge: MAX_AGE * 1000, httpOnly: true, sameSite: "lax" },
+  };
+}
+
+/** Express: the session routes /read, /write and /new over req.session. */
+export function expressSessionRoutes(app) {
+  app.get("/read", (req, res) => res.type("text").send(String(req.session.n ?? 0)));
+  app.get("/write", (req, res) => {
+    req.session.n = (req.session.n ?? 0) + 1;
+    res.type("text").send(String(req.session.n));
+  });
+  app.get("/new", (req, res) => {
+    req.session.n = 1;
+    res.type("text").send("1");
+  });
+}
+
+/** Express: listens on PORT and prints READY. */
+export function listenExpress(app) {
+  const server = app.listen(PORT, "127.0.0.1", () => ready(server.address().port, () => server.close()));
+}

@@ -4,17 +4,21 @@
 // saveUninitialized: false).
 import { createRequire } from "node:module";
 import express from "express";
-import { DB, MAX_AGE, PORT, PRAGMAS, SECRET, cleanups, ready, stats } from "./common.mjs";
+import {
+  DB,
+  PRAGMAS,
+  cleanups,
+  expressSessionOptions,
+  expressSessionRoutes,
+  expressStats,
+  listenExpress,
+  stats,
+} from "./common.mjs";
 
 const require = createRequire(import.meta.url);
 const kind = process.env.STORE ?? "none";
 const app = express();
-app.disable("x-powered-by");
-app.get("/__stats", (req, res) => res.json(stats));
-app.use((req, res, next) => {
-  stats.requests++;
-  next();
-});
+expressStats(app);
 if (kind === "sqlite") {
   const session = require("express-session");
   const Database = require("better-sqlite3");
@@ -35,28 +39,13 @@ if (kind === "sqlite") {
     }
     return statement;
   };
-  app.use(
-    session({
-      store: new SqliteStore({ client: db, expired: { clear: true, intervalMs: 15 * 60 * 1000 } }),
-      secret: SECRET,
-      resave: false,
-      saveUninitialized: false,
-      cookie: { maxAge: MAX_AGE * 1000, httpOnly: true, sameSite: "lax" },
-    }),
-  );
-  app.get("/read", (req, res) => res.type("text").send(String(req.session.n ?? 0)));
-  app.get("/write", (req, res) => {
-    req.session.n = (req.session.n ?? 0) + 1;
-    res.type("text").send(String(req.session.n));
-  });
-  app.get("/new", (req, res) => {
-    req.session.n = 1;
-    res.type("text").send("1");
-  });
+  const store = new SqliteStore({ client: db, expired: { clear: true, intervalMs: 15 * 60 * 1000 } });
+  app.use(session(expressSessionOptions(store)));
+  expressSessionRoutes(app);
 } else if (kind !== "none") {
   throw new Error(`unknown STORE ${kind}`);
 }
 app.get("/untouched", (req, res) => res.type("text").send("ok"));
 app.get("/read", (req, res) => res.type("text").send("ok"));
 
-const server = app.listen(PORT, "127.0.0.1", () => ready(server.address().port, () => server.close()));
+listenExpress(app);

@@ -12,7 +12,7 @@ const { getSession, withSession, CookieStore, MemoryStore } = process.env.FS_MOD
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 import { EmbeddedDriver } from "../../src/stores/libsql/embedded-driver.ts";
 import { GroupCommit } from "../../src/stores/libsql/group-commit.ts";
-import { DB, SECRET, cleanups, notFound, serveFetch, stats, withStats } from "./common.mjs";
+import { DB, SECRET, cleanups, serveFetch, sessionApp, stats, withStats } from "./common.mjs";
 
 // Count every statement the embedded driver runs, through Kysely's executor or the synchronous path
 // (the same module instance the default store loads), and every write transaction: a group commit's
@@ -96,40 +96,6 @@ if (kind === "default") {
   throw new Error(`unknown STORE ${kind}`);
 }
 
-async function read(request) {
-  const session = await getSession(request);
-  return new Response(String(session.get("n") ?? 0));
-}
-
-async function write(request) {
-  const session = await getSession(request);
-  const n = (session.get("n") ?? 0) + 1;
-  session.set("n", n);
-  return new Response(String(n));
-}
-
-async function create(request) {
-  const session = await getSession(request);
-  session.set("n", 1);
-  return new Response("1");
-}
-
-// Routes that do not open the session answer synchronously, as the bare handler does.
-const app = withSession(
-  (request, path) => {
-    switch (path) {
-      case "/untouched":
-        return new Response("ok");
-      case "/read":
-        return read(request);
-      case "/write":
-        return write(request);
-      case "/new":
-        return create(request);
-    }
-    return notFound();
-  },
-  store === undefined ? {} : { store },
-);
+const app = sessionApp({ getSession, withSession }, store === undefined ? {} : { store });
 
 await serveFetch(withStats(app, admin));

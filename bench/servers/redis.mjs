@@ -6,7 +6,7 @@
 import { getSession, withSession } from "../../mod.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
 import { CachedStore, RedisStore } from "../../src/stores/redis/index.ts";
-import { DB, cleanups, notFound, serveFetch, withStats } from "./common.mjs";
+import { DB, cleanups, serveFetch, sessionApp, withStats } from "./common.mjs";
 
 const kind = process.env.STORE ?? "redis";
 const clientKind = process.env.CLIENT ?? (typeof Bun !== "undefined" ? "bun" : "node-redis");
@@ -40,39 +40,6 @@ if (kind === "cached") {
   throw new Error(`unknown STORE ${kind}`);
 }
 
-async function read(request) {
-  const session = await getSession(request);
-  return new Response(String(session.get("n") ?? 0));
-}
-
-async function write(request) {
-  const session = await getSession(request);
-  const n = (session.get("n") ?? 0) + 1;
-  session.set("n", n);
-  return new Response(String(n));
-}
-
-async function create(request) {
-  const session = await getSession(request);
-  session.set("n", 1);
-  return new Response("1");
-}
-
-const app = withSession(
-  (request, path) => {
-    switch (path) {
-      case "/untouched":
-        return new Response("ok");
-      case "/read":
-        return read(request);
-      case "/write":
-        return write(request);
-      case "/new":
-        return create(request);
-    }
-    return notFound();
-  },
-  { store },
-);
+const app = sessionApp({ getSession, withSession }, { store });
 
 await serveFetch(withStats(app));
