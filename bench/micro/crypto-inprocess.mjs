@@ -5,6 +5,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { median, sessionHandler } from "./in-process.mjs";
 
 const [pathA, pathB, roundsText = "5"] = process.argv.slice(2);
 const rounds = Number(roundsText);
@@ -17,14 +18,7 @@ async function build(modPath, label) {
   const apps = {};
   for (const kind of ["libsql", "cookie"]) {
     const store = kind === "libsql" ? await createLibsqlStore({ url: `file:${join(dir, `${label}.db`)}` }) : new lib.CookieStore({ secret: SECRET });
-    const app = lib.withSession(async (request) => {
-      const session = await lib.getSession(request);
-      const path = request.url.slice(request.url.lastIndexOf("/"));
-      if (path === "/read") return new Response(String(session.get("n") ?? 0));
-      const n = (path === "/new" ? 0 : session.get("n") ?? 0) + 1;
-      session.set("n", n);
-      return new Response(String(n));
-    }, { store });
+    const app = sessionHandler(lib, store);
     const cookies = [];
     for (let i = 0; i < 500; i++) {
       const response = await app(new Request("http://x/write"));
@@ -46,7 +40,6 @@ async function time(v, kind, path, n = 4000) {
   }
   return ((performance.now() - start) * 1000) / n;
 }
-const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 console.log(`in-process, µs per request, median of ${rounds} interleaved rounds (a: ${pathA}, b: ${pathB})`);
 for (const kind of ["libsql", "cookie"]) {
   for (const path of ["/read", "/write", "/new"]) {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getSession, withSession, MemoryStore } from "../../mod.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
+import { median, sessionHandler } from "./in-process.mjs";
 
 const rounds = Number(process.argv[2] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), "fs-requests-"));
@@ -16,19 +17,9 @@ const stores = {
   "auto engine, autocommit": await createLibsqlStore({ url: `file:${join(dir, "b.db")}`, groupCommit: false }),
   "libsql engine, group commit": await createLibsqlStore({ url: `file:${join(dir, "c.db")}`, engine: "libsql" }),
 };
-function app(store) {
-  return withSession(async (request) => {
-    const session = await getSession(request);
-    const path = request.url.slice(request.url.lastIndexOf("/"));
-    if (path === "/read") return new Response(String(session.get("n") ?? 0));
-    const n = (path === "/new" ? 0 : session.get("n") ?? 0) + 1;
-    session.set("n", n);
-    return new Response(String(n));
-  }, { store });
-}
 const setups = {};
 for (const [name, store] of Object.entries(stores)) {
-  const handler = app(store);
+  const handler = sessionHandler({ getSession, withSession }, store);
   const cookies = [];
   for (let i = 0; i < 1000; i++) cookies.push((await handler(new Request("http://x/write"))).headers.getSetCookie()[0].split(";")[0]);
   setups[name] = { handler, cookies };
@@ -47,7 +38,6 @@ async function measure(name, path, total = 6400, inFlight = 32) {
   await Promise.all(Array.from({ length: inFlight }, worker));
   return ((performance.now() - start) * 1000) / total;
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : typeof Deno !== "undefined" ? `Deno ${Deno.version.deno}` : `Node ${process.versions.node}`;
 console.log(`${runtime}: µs per request in-process, 32 in flight, median of ${rounds} rounds`);
 for (const path of ["/read", "/write", "/new"]) {
