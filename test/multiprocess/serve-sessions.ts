@@ -2,7 +2,8 @@
  * The HTTP side of the multi-process session servers (test/multiprocess/server.ts
  * on SQL, test/fixtures/redis-server.ts on Redis), run by Bun:
  *
- * - `GET /` answers `{ pid, data }` with the session's entries;
+ * - `GET /` answers `{ pid, data }` with the session's entries (`{ engine, data }` from
+ *   test/stores/embedded-engines-server.ts);
  * - `POST /set?k=K&v=V` sets a key;
  * - `POST /logout` flushes the session.
  *
@@ -12,12 +13,12 @@ import { getSession, withSession } from "../../mod.ts";
 import type { SessionStore } from "../../src/store.ts";
 
 /**
- * Serves the routes on 127.0.0.1 at `PORT` (Bun.serve), prints
- * `listening on <url>`, and on SIGTERM or SIGINT stops the server, runs
- * `close` (the store's connections) and exits.
+ * The routes, as a fetch handler on `store`; `GET /` answers `about`'s fields
+ * (the process id, the engine) followed by `data`. Plain fetch: also served by
+ * srvx (test/stores/embedded-engines-server.ts).
  */
-export function serveSessions(store: SessionStore, close: () => Promise<void>): void {
-  const app = withSession(async (request: Request) => {
+export function sessionRoutes(store: SessionStore, about: Record<string, unknown>): (request: Request) => Promise<Response> {
+  return withSession(async (request: Request) => {
     const { pathname, searchParams } = new URL(request.url);
     const session = await getSession(request);
     if (pathname === "/set" && request.method === "POST") {
@@ -28,8 +29,17 @@ export function serveSessions(store: SessionStore, close: () => Promise<void>): 
       await session.flush();
       return new Response("bye");
     }
-    return Response.json({ pid: process.pid, data: Object.fromEntries(session.entries()) });
+    return Response.json({ ...about, data: Object.fromEntries(session.entries()) });
   }, { store });
+}
+
+/**
+ * Serves the routes on 127.0.0.1 at `PORT` (Bun.serve), prints
+ * `listening on <url>`, and on SIGTERM or SIGINT stops the server, runs
+ * `close` (the store's connections) and exits.
+ */
+export function serveSessions(store: SessionStore, close: () => Promise<void>): void {
+  const app = sessionRoutes(store, { pid: process.pid });
 
   const server = Bun.serve({ hostname: "127.0.0.1", port: Number(process.env.PORT ?? 0), fetch: app });
   console.log(`listening on ${server.url}`);

@@ -4,13 +4,13 @@
  * (srvx serves it), with `STORE_URL=file:/tmp/x.db STORE_TABLE=t ENGINE=bun:sqlite PORT=8000`.
  * Several of them, on different engines, share one database file.
  *
- * - `GET /` answers `{ engine, data }` with the session's entries;
- * - `POST /set?k=K&v=V` sets a key;
- * - `POST /logout` flushes the session.
+ * The routes of test/multiprocess/serve-sessions.ts: `GET /` answers
+ * `{ engine, data }` with the session's entries, `POST /set?k=K&v=V` sets a
+ * key, `POST /logout` flushes the session.
  */
 import { serve } from "srvx";
-import { getSession, withSession } from "../../mod.ts";
 import { createLibsqlStore, type EmbeddedEngine } from "../../src/stores/libsql/index.ts";
+import { sessionRoutes } from "../multiprocess/serve-sessions.ts";
 
 const env = (name: string) => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
 const url = env("STORE_URL");
@@ -18,19 +18,7 @@ if (!url) throw new Error("STORE_URL is required");
 const engine = (env("ENGINE") ?? "auto") as EmbeddedEngine | "auto";
 const store = await createLibsqlStore({ url, table: env("STORE_TABLE") ?? "sessions", engine });
 
-const app = withSession(async (request: Request) => {
-  const { pathname, searchParams } = new URL(request.url);
-  const session = await getSession(request);
-  if (pathname === "/set" && request.method === "POST") {
-    session.set(searchParams.get("k")!, searchParams.get("v"));
-    return new Response("ok");
-  }
-  if (pathname === "/logout" && request.method === "POST") {
-    await session.flush();
-    return new Response("bye");
-  }
-  return Response.json({ engine, data: Object.fromEntries(session.entries()) });
-}, { store });
+const app = sessionRoutes(store, { engine });
 
 const server = serve({ hostname: "127.0.0.1", port: Number(env("PORT") ?? 0), fetch: app, silent: true });
 await server.ready();
