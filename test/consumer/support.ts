@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { expect } from "vitest";
 import { CookieJar, SESSION_COOKIE } from "../helpers/http.ts";
-import { freePort, ROOT } from "../helpers/servers.ts";
+import { killGroup, ROOT, startProcess, type RunningServer } from "../helpers/servers.ts";
 
 export { ROOT };
 
@@ -126,79 +126,17 @@ export function ok(result: RunResult, what: string): RunResult {
   return result;
 }
 
-const live = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of live) killGroup(child, "SIGKILL");
-});
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-export interface Server {
-  url: string;
-  port: number;
-  output(): string;
-  stop(): Promise<void>;
-}
-
 /**
- * Starts a server process in its own process group and waits for an HTTP
- * answer on `url` (any status).
+ * Starts a server process in a consumer project, in its own process group,
+ * with exactly `env` (a user's environment, not the test runner's), and
+ * waits for an HTTP answer on its URL (any status).
  */
 export async function startServer(
   command: string,
   args: string[],
   options: { cwd: string; env: Record<string, string>; port?: number; readyTimeoutMs?: number },
-): Promise<Server> {
-  const port = options.port ?? (await freePort());
-  const child = spawn(command, args, {
-    cwd: options.cwd,
-    env: { ...options.env, PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  live.add(child);
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  let gone = false;
-  const exited = new Promise<void>((done) => {
-    child.once("close", () => {
-      gone = true;
-      live.delete(child);
-      done();
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const server: Server = {
-    url,
-    port,
-    output: () => output,
-    async stop() {
-      if (gone) return;
-      killGroup(child, "SIGTERM");
-      const timer = setTimeout(() => killGroup(child, "SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  while (Date.now() < deadline && !gone) {
-    try {
-      await fetch(`${url}/__ready`, { signal: AbortSignal.timeout(2000) });
-      return server;
-    } catch {
-      await new Promise((wait) => setTimeout(wait, 100));
-    }
-  }
-  await server.stop();
-  throw new Error(`${command} ${args.join(" ")} did not answer on ${url}:\n${output}`);
+): Promise<RunningServer> {
+  return await startProcess({ name: `${command} ${args.join(" ")}`, command, args, ...options, inheritEnv: false, ready: "http" });
 }
 
 /**

@@ -28,6 +28,8 @@ export interface RunningServer {
   readonly name: string;
   /** The base URL, `http://127.0.0.1:<port>`. */
   readonly url: string;
+  /** The port it listens on (start another server on it after `stop()` to test a restart). */
+  readonly port: number;
   /** Everything the server printed so far (stdout and stderr). */
   output(): string;
   /** Stops the server and removes its temporary files. Safe to call twice. */
@@ -48,7 +50,7 @@ async function tempDir(prefix: string): Promise<string> {
 }
 
 /** Signals the child's whole process group (the runtime and anything it started). */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
@@ -74,9 +76,27 @@ interface SpawnOptions {
   command: string;
   args: string[];
   env?: Record<string, string>;
+  /** Pass this test process's environment on (`env` is added to it, with NO_COLOR). `false`: exactly `env`. @default true */
+  inheritEnv?: boolean;
+  /** @default the repository root */
+  cwd?: string;
+  /** @default a free port */
+  port?: number;
   /** Directories and files to delete after the process stopped. */
   cleanup?: string[];
   readyTimeoutMs?: number;
+  /** Started once the port accepts connections (`"connect"`), or once `/__ready` gets an HTTP answer of any status (`"http"`). @default "connect" */
+  ready?: "connect" | "http";
+}
+
+/** Whether the server at `url` gives an HTTP answer (any status). */
+async function answersHttp(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/__ready`, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -86,13 +106,12 @@ interface SpawnOptions {
  * @throws {Error} when the process exits or the port stays closed; the message has its output
  */
 export async function startProcess(options: SpawnOptions): Promise<RunningServer> {
-  const port = await freePort();
-  const child = spawn(options.command, options.args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...options.env, PORT: String(port), NO_COLOR: "1" },
-  });
+  const port = options.port ?? (await freePort());
+  const env =
+    options.inheritEnv === false
+      ? { ...options.env, PORT: String(port) }
+      : { ...process.env, ...options.env, PORT: String(port), NO_COLOR: "1" };
+  const child = spawn(options.command, options.args, { cwd: options.cwd ?? ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env });
   live.add(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -114,6 +133,7 @@ export async function startProcess(options: SpawnOptions): Promise<RunningServer
   const server: RunningServer = {
     name: options.name,
     url: `http://127.0.0.1:${port}`,
+    port,
     output: () => output,
     async stop() {
       if (stopped) return;
@@ -131,7 +151,7 @@ export async function startProcess(options: SpawnOptions): Promise<RunningServer
   try {
     while (Date.now() < deadline) {
       if (gone) break;
-      if (await canConnect(port)) {
+      if (options.ready === "http" ? await answersHttp(server.url) : await canConnect(port)) {
         started = true;
         break;
       }
@@ -281,7 +301,7 @@ export async function startWorker(entry = "examples/worker.ts"): Promise<Running
       const { results } = await db.prepare("select id from sessions").all<{ id: string }>();
       return results.map((row) => row.id);
     };
-    return { name: `workerd ${entry} (Miniflare)`, url: url.origin, output: () => output, stop, miniflare, sessionIds };
+    return { name: `workerd ${entry} (Miniflare)`, url: url.origin, port: Number(url.port), output: () => output, stop, miniflare, sessionIds };
   } catch (error) {
     await stop();
     throw error;
