@@ -23,6 +23,12 @@ async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Records a write: the row now holds the session, and nothing changed since (a second commit writes nothing). */
+function saved(state: SessionState, key: string, id: string, expiresAt: number, json: string | undefined): void {
+  markSaved(state, key, id, expiresAt, json);
+  state.clean = true;
+}
+
 /** Sessions in a `SessionStore`, one row per key. @internal */
 export class StoreBackend implements SessionBackend {
   readonly #store: SessionStore;
@@ -60,12 +66,9 @@ export class StoreBackend implements SessionBackend {
       const { record, json: whole } = wholeRecord(state);
       const created = await storeCall("save the session", () => store.create(id, record));
       if (!created) throw new SessionInterruptedError();
-      markSaved(state, state.key, id, record.expiresAt, whole);
-      state.clean = true;
-      return;
+      return saved(state, state.key, id, record.expiresAt, whole);
     }
-    markSaved(state, state.key, id, patch.expiresAt, json);
-    state.clean = true;
+    saved(state, state.key, id, patch.expiresAt, json);
   }
 
   async commitWithoutCookie(state: SessionState): Promise<void> {
@@ -101,11 +104,7 @@ export class StoreBackend implements SessionBackend {
       const key = generateKey();
       const id = this.#idOf(key);
       const created = await storeCall("create the session", () => store.create(id, record));
-      if (created) {
-        markSaved(state, key, id, record.expiresAt, json);
-        state.clean = true;
-        return;
-      }
+      if (created) return saved(state, key, id, record.expiresAt, json);
     }
     throw new SessionStoreError(`Could not create a session: ${MAX_CREATE_ATTEMPTS} new keys were all taken`);
   }
