@@ -24,6 +24,13 @@ export interface SessionBackend {
    */
   load(value: string, maxAge: number): Promise<LoadedSession | null>;
   /**
+   * `load()` answered synchronously, when the store can answer at once;
+   * `undefined` when it cannot right now (call `load()`).
+   *
+   * @throws {SessionStoreError} when the store fails
+   */
+  loadNow?(value: string, maxAge: number): LoadedSession | null | undefined;
+  /**
    * Writes the session's changes (or the whole session, under a new key when
    * it has none) and records the key the cookie must carry.
    *

@@ -69,8 +69,11 @@ function interrupted(response: Response): Response {
   return new Response(error.message, { status: 400, headers });
 }
 
-/** Saves when needed and sets or expires the cookie. */
-async function respond(state: RequestState, response: Response): Promise<Response> {
+/**
+ * Saves when needed and sets or expires the cookie. Answers synchronously
+ * when the session has loaded and nothing needs saving (a read).
+ */
+function respond(state: RequestState, response: Response): Response | Promise<Response> {
   const config = state.config;
   let pending = state.session;
   const openedByHandler = pending !== undefined;
@@ -79,31 +82,41 @@ async function respond(state: RequestState, response: Response): Promise<Respons
     if (!config.saveEveryRequest || incomingCookie(state) === null) return response;
     pending = requestSession(state);
   }
-  let session: Session;
-  try {
-    session = await pending;
-  } catch (error) {
-    // The handler got this SessionStoreError from getSession() and answered anyway (e.g. a 503): keep its response.
-    if (openedByHandler) return response;
-    throw error;
-  }
+  const session = state.loaded;
+  if (session !== undefined) return settle(state, response, session);
+  return pending.then(
+    (loaded) => settle(state, response, loaded),
+    (error: unknown) => {
+      // The handler got this SessionStoreError from getSession() and answered anyway (e.g. a 503): keep its response.
+      if (openedByHandler) return response;
+      throw error;
+    },
+  );
+}
+
+/** What the response gets for a loaded session: headers only, or a save first. */
+function settle(state: RequestState, response: Response, session: Session): Response | Promise<Response> {
+  const config = state.config;
+  const internal = sessionState(session);
   const cookieCameIn = incomingCookie(state) !== null;
-  const accessed = session.accessed;
-  const modified = session.modified;
   const empty = session.isEmpty();
 
   if (cookieCameIn && empty) {
     return withHeaders(response, serializeExpiredCookie(config.cookie), true);
   }
-  const stored = sessionState(session).storedExpiresAt;
+  const stored = internal.storedExpiresAt;
   const refresh =
     config.refreshAfterMs >= 0 &&
-    session.key !== null &&
+    internal.key !== null &&
     stored > 0 &&
     Date.now() - (stored - session.getExpiryAge() * 1000) >= config.refreshAfterMs;
-  if (!(modified || config.saveEveryRequest || refresh) || empty || response.status >= 500) {
-    return withHeaders(response, undefined, accessed);
+  if (!(internal.modified || config.saveEveryRequest || refresh) || empty || response.status >= 500) {
+    return withHeaders(response, undefined, internal.accessed);
   }
+  return saveAndSetCookie(state, response, session);
+}
+
+async function saveAndSetCookie(state: RequestState, response: Response, session: Session): Promise<Response> {
   try {
     await session.save();
   } catch (error) {
@@ -112,7 +125,7 @@ async function respond(state: RequestState, response: Response): Promise<Respons
   }
   warnIfInsecure(state);
   const maxAge = session.getExpireAtBrowserClose() ? undefined : Math.max(0, session.getExpiryAge());
-  const setCookie = serializeCookie(config.cookie, session.key!, maxAge, Date.now());
+  const setCookie = serializeCookie(state.config.cookie, session.key!, maxAge, Date.now());
   return withHeaders(response, setCookie, true);
 }
 
@@ -151,12 +164,17 @@ async function saveUpgrade(state: RequestState): Promise<void> {
 /**
  * The wrapped handler's result once the session is dealt with. An untouched
  * request gets the handler's result as it returned it (no store call, no
- * header change, no extra tick).
+ * header change, no extra tick); a session that loaded and needs no save
+ * gets its headers without a tick either.
  * @internal
  */
 export function finish<Result>(state: RequestState, result: Result): Result | Promise<Result> {
   if (state.session === undefined && !state.config.saveEveryRequest) return result;
   // Bun's server.upgrade() leaves nothing to return; a 101 cannot be copied or given headers.
   if (!isResponse(result) || result.status === 101) return saveUpgrade(state).then(() => result);
-  return respond(state, result) as Promise<Result>;
+  try {
+    return respond(state, result) as Result | Promise<Result>;
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

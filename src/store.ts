@@ -98,3 +98,18 @@ export interface CookieSessionStore {
 
 /** Any store `withSession` accepts. */
 export type AnySessionStore = SessionStore | CookieSessionStore;
+
+/**
+ * An optional, internal fast path a store can offer next to `load()`: the
+ * same answer, given synchronously when the store can (an embedded database
+ * answering at once, memory), or `undefined` when it cannot right now (then
+ * `load()` is used). Reading a session then costs no promise hop between the
+ * store and the handler. Not part of the public contract.
+ * @internal
+ */
+export const LOAD_NOW: unique symbol = Symbol.for("fetch-session.load-now");
+
+/** A store with the {@link LOAD_NOW} fast path. @internal */
+export interface LoadsNow {
+  [LOAD_NOW](id: string): SessionRecord | null | undefined;
+}

@@ -7,7 +7,8 @@
  * @module
  */
 import { optionTypeError, withSessionConfig, type WithSessionOptions, type WrapperConfig } from "./options.ts";
-import { type RequestState, requestSession } from "./request-state.ts";
+import { backendFor } from "./backend.ts";
+import { loadedDefaultBackend, type RequestState, requestSession } from "./request-state.ts";
 import { finish } from "./response.ts";
 import { type Session, type SessionData, sessionState } from "./session.ts";
 
@@ -49,16 +50,28 @@ const states = {
  * session.set("num_visits", (session.get("num_visits") ?? 0) + 1);
  * ```
  */
-export async function getSession<Data extends SessionData = SessionData>(request: Request): Promise<Session<Data>> {
+export function getSession<Data extends SessionData = SessionData>(request: Request): Promise<Session<Data>> {
   const state = states.get(request);
   if (state === undefined) {
-    throw new TypeError(
-      "getSession() was called with a request that withSession() did not wrap: wrap the handler with withSession(handler) and pass it the same Request object",
+    return Promise.reject(
+      new TypeError(
+        "getSession() was called with a request that withSession() did not wrap: wrap the handler with withSession(handler) and pass it the same Request object",
+      ),
     );
   }
-  const session = await requestSession(state);
+  const pending = requestSession(state);
+  const session = state.loaded;
+  // Loaded (now or by an earlier call): the promise already holds it, so no further tick.
+  if (session !== undefined) {
+    sessionState(session).accessed = true;
+    return pending as unknown as Promise<Session<Data>>;
+  }
+  return pending.then(markAccessed) as unknown as Promise<Session<Data>>;
+}
+
+function markAccessed(session: Session): Session {
   sessionState(session).accessed = true;
-  return session as unknown as Session<Data>;
+  return session;
 }
 
 /** Whether two configurations name the same cookie (name, path and domain), so they share one session. */
@@ -114,13 +127,26 @@ export function withSession<Rest extends unknown[], Result extends Response | un
 ): (request: Request, ...rest: Rest) => Result | Promise<Result> {
   if (typeof handler !== "function") throw optionTypeError("handler", "a function", handler);
   const config = withSessionConfig(options);
+  const store = config.store;
+  // A store object has one backend for every request; the default store's is known once it has loaded.
+  const fixed = store !== undefined && typeof store !== "function" ? backendFor(store) : undefined;
 
   return function sessionHandler(request: Request, ...rest: Rest): Result | Promise<Result> {
     const outer = states.get(request);
     // Nested inside a running wrapper for the same cookie: one session, saved by the outer wrapper.
     if (outer !== undefined && outer.running && sameCookie(outer.config, config)) return handler(request, ...rest);
 
-    const state: RequestState = { config, request, rest, cookie: undefined, session: undefined, running: true };
+    const backend = fixed ?? (store === undefined ? loadedDefaultBackend() : undefined);
+    const state: RequestState = {
+      config,
+      backend,
+      request,
+      rest,
+      cookie: undefined,
+      session: undefined,
+      loaded: undefined,
+      running: true,
+    };
     states.set(request, state);
     const done = () => {
       state.running = false;

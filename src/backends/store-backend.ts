@@ -9,24 +9,38 @@ import { checkRecord } from "../backend.ts";
 import { SessionDataTooLargeError, SessionInterruptedError, SessionStoreError } from "../errors.ts";
 import { generateKey, hashKey, isValidKey } from "../keys.ts";
 import { changes, type LoadedSession, markSaved, type SessionState, wholeRecord } from "../session-state.ts";
-import type { SessionStore } from "../store.ts";
+import { LOAD_NOW, type LoadsNow, type SessionRecord, type SessionStore } from "../store.ts";
 
 const MAX_CREATE_ATTEMPTS = 10;
 
-/** Runs a store call, wrapping any failure in a `SessionStoreError` (a `SessionDataTooLargeError` passes as it is). */
+/** A store failure as the caller sees it: a `SessionStoreError` (a `SessionDataTooLargeError` passes as it is). */
+function storeError(what: string, error: unknown): unknown {
+  if (error instanceof SessionDataTooLargeError) return error;
+  return new SessionStoreError(`Could not ${what}: the session store failed`, { cause: error });
+}
+
+/** Runs a store call, wrapping any failure, thrown or rejected, with {@link storeError}. */
 async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof SessionDataTooLargeError) throw error;
-    throw new SessionStoreError(`Could not ${what}: the session store failed`, { cause: error });
+    throw storeError(what, error);
   }
 }
+
+const LOAD = "load the session";
+const loadFailed = (error: unknown): never => {
+  throw storeError(LOAD, error);
+};
 
 /** Records a write: the row now holds the session, and nothing changed since (a second commit writes nothing). */
 function saved(state: SessionState, key: string, id: string, expiresAt: number, json: string | undefined): void {
   markSaved(state, key, id, expiresAt, json);
   state.clean = true;
+}
+
+function loadedSession(key: string, id: string, record: SessionRecord | null): LoadedSession | null {
+  return record === null ? null : { key, id, record: checkRecord(record) };
 }
 
 /** Sessions in a `SessionStore`, one row per key. @internal */
@@ -43,12 +57,33 @@ export class StoreBackend implements SessionBackend {
     return store.idOf === undefined ? hashKey(key) : store.idOf(key);
   }
 
-  async load(value: string, _maxAge: number): Promise<LoadedSession | null> {
+  load(value: string, _maxAge: number): Promise<LoadedSession | null> {
+    // No async frame: a read is the store's promise and one reaction on it.
+    if (!isValidKey(value)) return Promise.resolve(null);
+    let id: string;
+    let pending: Promise<SessionRecord | null>;
+    try {
+      id = this.#idOf(value);
+      pending = this.#store.load(id);
+    } catch (error) {
+      return Promise.reject(storeError(LOAD, error));
+    }
+    return Promise.resolve(pending).then((record) => loadedSession(value, id, record), loadFailed);
+  }
+
+  loadNow(value: string, _maxAge: number): LoadedSession | null | undefined {
+    const store = this.#store as SessionStore & Partial<LoadsNow>;
+    if (store[LOAD_NOW] === undefined) return undefined;
     if (!isValidKey(value)) return null;
-    const id = this.#idOf(value);
-    const store = this.#store;
-    const record = await storeCall("load the session", () => store.load(id));
-    return record === null ? null : { key: value, id, record: checkRecord(record) };
+    let id: string;
+    let record: SessionRecord | null | undefined;
+    try {
+      id = this.#idOf(value);
+      record = store[LOAD_NOW](id);
+    } catch (error) {
+      throw storeError(LOAD, error);
+    }
+    return record === undefined ? undefined : loadedSession(value, id, record);
   }
 
   async commit(state: SessionState): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from "kysely";
 import { SessionDataTooLargeError } from "../errors.ts";
-import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
+import { LOAD_NOW, type SessionPatch, type SessionRecord, type SessionStore } from "../store.ts";
 import { parseJson } from "../util/json.ts";
 import { syncSqlOf, type SyncSql } from "./sync-sql.ts";
 import { checkTableName, compiled, createSessionTable, detectSqlFamily, quoteIdentifier, type SqlFamily } from "./schema.ts";
@@ -196,16 +196,31 @@ export class KyselyStore implements SessionStore {
    * ```
    */
   load(id: string): Promise<SessionRecord | null> {
-    const sync = this.#sync;
-    if (sync !== undefined && sync.ready()) {
-      // One engine call and no async frame: the hot read of every request that opens its session.
-      try {
-        return Promise.resolve(this.#record(sync.get(this.#sql.load, [id, this.#now()]) as LoadRow | null | undefined, id));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    try {
+      const now = this.#loadNow(id);
+      if (now !== undefined) return Promise.resolve(now);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#run<LoadRow>(this.#sql.load, [id, this.#now()], ids.load).then((result) => this.#record(result.rows[0], id));
+  }
+
+  /**
+   * `load()` answered at once on an embedded engine that is free: one engine
+   * call, no promise (the hot read of every request that opens its session);
+   * `undefined` on every other dialect, while a transaction holds the
+   * connection, and when `load` was replaced (a subclass, a spy), which then
+   * must be called.
+   * @internal
+   */
+  [LOAD_NOW](id: string): SessionRecord | null | undefined {
+    return this.load === KyselyStore.prototype.load ? this.#loadNow(id) : undefined;
+  }
+
+  #loadNow(id: string): SessionRecord | null | undefined {
+    const sync = this.#sync;
+    if (sync === undefined || !sync.ready()) return undefined;
+    return this.#record(sync.get(this.#sql.load, [id, this.#now()]) as LoadRow | null | undefined, id);
   }
 
   #record(row: LoadRow | null | undefined, id: string): SessionRecord | null {

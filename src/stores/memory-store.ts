@@ -4,7 +4,7 @@
  * @module
  */
 import { SessionDataTooLargeError } from "../errors.ts";
-import type { SessionPatch, SessionRecord, SessionStore } from "../store.ts";
+import { LOAD_NOW, type SessionPatch, type SessionRecord, type SessionStore } from "../store.ts";
 import { parseJson } from "../util/json.ts";
 
 /** Options of `MemoryStore`. */
@@ -85,6 +85,20 @@ export class MemoryStore implements SessionStore {
 
   /** {@inheritDoc SessionStore.load} */
   async load(id: string): Promise<SessionRecord | null> {
+    return this.#loadNow(id);
+  }
+
+  /**
+   * `load()` answered at once (no promise on a request's read); `undefined`
+   * when `load` was replaced (a subclass, a spy), which then must be called.
+   * @internal
+   */
+  [LOAD_NOW](id: string): SessionRecord | null | undefined {
+    if (this.load !== MemoryStore.prototype.load) return undefined;
+    return this.#loadNow(id);
+  }
+
+  #loadNow(id: string): SessionRecord | null {
     const row = this.#live(id, Date.now());
     if (row === undefined) return null;
     return { data: parseJson(row.json) as Record<string, unknown>, expiresAt: row.expiresAt };

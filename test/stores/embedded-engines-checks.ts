@@ -17,7 +17,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SessionStore } from "../../src/store.ts";
+import { hashKey } from "../../src/keys.ts";
+import { LOAD_NOW, type SessionStore } from "../../src/store.ts";
+import { getSession, withSession } from "../../src/with-session.ts";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore, type EmbeddedEngine } from "../../src/stores/libsql/index.ts";
 import { GroupCommit } from "../../src/stores/libsql/group-commit.ts";
@@ -197,6 +199,39 @@ for (const engine of engines) {
       );
       assert((await store.load("rolled-back")) === null, `a rolled back row exists: ${JSON.stringify((await execute(store.db, `select id, data from ${t}`, [])).rows)} ${JSON.stringify(await store.load("rolled-back"))}`);
       assert((await store.create(randomId(), { data: {}, expiresAt: Date.now() + HOUR })) === true, "a write after the transactions failed");
+    } finally {
+      await store.db.destroy();
+    }
+  });
+
+  await check(`${prefix}a request reads its session at once (no promise) when the engine is free, waits during a transaction, and goes through a subclass's own load()`, async () => {
+    const store = await open(engine);
+    try {
+      const loadNow = (s: KyselyStore, id: string) => (s as unknown as Record<symbol, (id: string) => unknown>)[LOAD_NOW]!.call(s, id);
+      const key = "k".repeat(32);
+      const id = hashKey(key);
+      await store.create(id, { data: { n: 7 }, expiresAt: Date.now() + HOUR });
+      const now = loadNow(store, id) as { data: { n: number } } | undefined;
+      assert(now !== undefined && !(now instanceof Promise) && now.data.n === 7, `the free engine did not answer at once: ${String(now)}`);
+      let inside: unknown = "not run";
+      await store.db.transaction().execute(async () => {
+        inside = loadNow(store, id);
+      });
+      assert(inside === undefined, `a read during a transaction did not fall back to load(): ${JSON.stringify(inside)}`);
+      class Audited extends KyselyStore {
+        override async load(rowId: string) {
+          const record = await super.load(rowId);
+          return record && { ...record, data: { ...record.data, audited: true } };
+        }
+      }
+      const audited = new Audited({ db: store.db, table: store.table });
+      assert(loadNow(audited, id) === undefined, "the subclass's load() was bypassed");
+      for (const s of [store, audited]) {
+        const app = withSession(async (request: Request) => Response.json((await getSession(request)).entries()), { store: s });
+        const body = await (await app(new Request("http://x/", { headers: { cookie: `sessionid=${key}` } }))).json();
+        const expected = s === store ? [["n", 7]] : [["n", 7], ["audited", true]];
+        assert(JSON.stringify(body) === JSON.stringify(expected), `the request read ${JSON.stringify(body)}`);
+      }
     } finally {
       await store.db.destroy();
     }
