@@ -2,6 +2,7 @@
  * src/cookie.ts: reading the session cookie and writing Set-Cookie values.
  */
 import { describe, expect, test } from "vitest";
+import { parse } from "cookie-es";
 import { type CookieAttributes, MAX_COOKIE_HEADER_LENGTH, readCookie, serializeCookie, serializeExpiredCookie } from "../../src/cookie.ts";
 import { parseSetCookie } from "../helpers/http.ts";
 
@@ -61,6 +62,29 @@ describe("readCookie()", () => {
     expect(readCookie("a=1; sessionid=abc%20; b=2", "sessionid")).toBe("abc%20");
     expect(readCookie("a=1", "sessionid")).toBeUndefined();
     expect(readCookie(null, "sessionid")).toBeUndefined();
+  });
+
+  test("gives what cookie-es's parser gives (first pair wins, spaces and tabs trimmed) on 20,000 random headers", () => {
+    // readCookie answers the common case without the parser; this compares it with the parser everywhere else too.
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pieces = ["sessionid", "session", "id", "=", ";", " ", "\t", "a", "x=1", "sessionid=", "%20", '"q"', ";sessionid", "=="];
+    const names = ["sessionid", "id", "s"];
+    let fast = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let header = "";
+      const length = 1 + random(8);
+      for (let j = 0; j < length; j++) header += pieces[random(pieces.length)];
+      if (random(3) === 0) header = `sessionid=${"k".repeat(random(40))}${header}`;
+      const name = names[random(names.length)]!;
+      const expected = header.includes(name) ? parse(header, { decode: (v) => v, filter: (key) => key === name })[name] : undefined;
+      expect(readCookie(header, name), JSON.stringify({ header, name })).toBe(expected);
+      if (header.indexOf(name) === header.lastIndexOf(name)) fast++;
+    }
+    expect(fast).toBeGreaterThan(2_000);
   });
 
   test("ignores an oversized header and treats an oversized value as empty", () => {

@@ -33,6 +33,15 @@ describe("keys and ids", () => {
     // 35 degrees of freedom: p = 0.0001 at 71.4. A biased generator (bytes % 36) lands near 250.
     expect(chi).toBeLessThan(71.4);
   });
+
+  test("generateKey() keys stay unique across many refills of its random pool", async () => {
+    const { generateKey } = await import("../../src/keys.ts");
+    const keys = new Set<string>();
+    // About 33 random bytes a key from a 4 KiB pool: 20,000 keys refill it about 160 times.
+    for (let i = 0; i < 20_000; i++) keys.add(generateKey());
+    expect(keys.size).toBe(20_000);
+    for (const key of keys) expect(key).toMatch(/^[a-z0-9]{32}$/);
+  });
 });
 
 describe("isValidKey() and hashKey()", () => {
