@@ -116,17 +116,19 @@ function settle(state: RequestState, response: Response, session: Session): Resp
   return saveAndSetCookie(state, response, session);
 }
 
-async function saveAndSetCookie(state: RequestState, response: Response, session: Session): Promise<Response> {
-  try {
-    await session.save();
-  } catch (error) {
-    if (error instanceof SessionInterruptedError) return interrupted(response);
-    throw error;
-  }
-  warnIfInsecure(state);
-  const maxAge = session.getExpireAtBrowserClose() ? undefined : Math.max(0, session.getExpiryAge());
-  const setCookie = serializeCookie(state.config.cookie, session.key!, maxAge, Date.now());
-  return withHeaders(response, setCookie, true);
+function saveAndSetCookie(state: RequestState, response: Response, session: Session): Promise<Response> {
+  return session.save().then(
+    () => {
+      warnIfInsecure(state);
+      const maxAge = session.getExpireAtBrowserClose() ? undefined : Math.max(0, session.getExpiryAge());
+      const setCookie = serializeCookie(state.config.cookie, session.key!, maxAge, Date.now());
+      return withHeaders(response, setCookie, true);
+    },
+    (error: unknown) => {
+      if (error instanceof SessionInterruptedError) return interrupted(response);
+      throw error;
+    },
+  );
 }
 
 function isResponse(value: unknown): value is Response {

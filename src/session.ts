@@ -362,9 +362,13 @@ export class Session<Data extends SessionData = SessionData> {
    * @throws {SessionDataTooLargeError} (a `RangeError`) when the data grew past `maxDataBytes`
    * @throws {RangeError} when a cookie store's cookie would pass 4096 bytes
    */
-  async save(): Promise<void> {
+  save(): Promise<void> {
     const state = this.#state;
-    await state.backend.commit(state);
+    try {
+      return state.backend.commit(state);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #write(key: string, value: unknown): void {

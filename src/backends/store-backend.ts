@@ -8,8 +8,8 @@ import type { SessionBackend } from "../backend.ts";
 import { checkRecord } from "../backend.ts";
 import { SessionDataTooLargeError, SessionInterruptedError, SessionStoreError } from "../errors.ts";
 import { generateKey, hashKey, isValidKey } from "../keys.ts";
-import { changes, type LoadedSession, markSaved, type SessionState, wholeRecord } from "../session-state.ts";
-import { LOAD_NOW, type LoadsNow, type SessionRecord, type SessionStore } from "../store.ts";
+import { changes, type LoadedSession, markSaved, type SessionState, wholeRecord, type WholeRecord } from "../session-state.ts";
+import { LOAD_NOW, type LoadsNow, type SessionPatch, type SessionRecord, type SessionStore } from "../store.ts";
 
 const MAX_CREATE_ATTEMPTS = 10;
 
@@ -31,6 +31,14 @@ async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
 const LOAD = "load the session";
 const loadFailed = (error: unknown): never => {
   throw storeError(LOAD, error);
+};
+const CREATE = "create the session";
+const createFailed = (error: unknown): never => {
+  throw storeError(CREATE, error);
+};
+const SAVE = "save the session";
+const saveFailed = (error: unknown): never => {
+  throw storeError(SAVE, error);
 };
 
 /** Records a write: the row now holds the session, and nothing changed since (a second commit writes nothing). */
@@ -86,24 +94,42 @@ export class StoreBackend implements SessionBackend {
     return record === undefined ? undefined : loadedSession(value, id, record);
   }
 
-  async commit(state: SessionState): Promise<void> {
+  commit(state: SessionState): Promise<void> {
     const id = state.id;
-    if (state.key === null || id === null) return this.#create(state);
-    if (state.clean) return;
-    const { patch, json } = changes(state);
-    const store = this.#store;
-    const updated = await storeCall("save the session", () => store.update(id, patch));
-    if (!updated) {
-      if (!state.storedDead) throw new SessionInterruptedError();
-      // This request wrote the row already expired (setExpiry() to a past moment, then cycleKey() or save()), so
-      // update() finds no live row where Django's UPDATE finds the expired one. create() takes a dead row's place:
-      // the whole session goes there, as any already-expired save (or alive again, when the expiry moved ahead).
-      const { record, json: whole } = wholeRecord(state);
-      const created = await storeCall("save the session", () => store.create(id, record));
-      if (!created) throw new SessionInterruptedError();
-      return saved(state, state.key, id, record.expiresAt, whole);
+    const key = state.key;
+    if (key === null || id === null) return this.#create(state);
+    if (state.clean) return Promise.resolve();
+    // No async frame on the common path: the store's promise and one reaction on it.
+    let patch: SessionPatch;
+    let json: string | undefined;
+    let pending: Promise<boolean>;
+    try {
+      ({ patch, json } = changes(state));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    saved(state, state.key, id, patch.expiresAt, json);
+    try {
+      pending = this.#store.update(id, patch);
+    } catch (error) {
+      return Promise.reject(storeError(SAVE, error));
+    }
+    return Promise.resolve(pending).then(
+      (updated) => (updated ? saved(state, key, id, patch.expiresAt, json) : this.#updateMissed(state, key, id)),
+      saveFailed,
+    );
+  }
+
+  /** `update()` found no live row: a session deleted meanwhile, or one this request wrote already expired. */
+  async #updateMissed(state: SessionState, key: string, id: string): Promise<void> {
+    if (!state.storedDead) throw new SessionInterruptedError();
+    // This request wrote the row already expired (setExpiry() to a past moment, then cycleKey() or save()), so
+    // update() finds no live row where Django's UPDATE finds the expired one. create() takes a dead row's place:
+    // the whole session goes there, as any already-expired save (or alive again, when the expiry moved ahead).
+    const { record, json } = wholeRecord(state);
+    const store = this.#store;
+    const created = await storeCall(SAVE, () => store.create(id, record));
+    if (!created) throw new SessionInterruptedError();
+    saved(state, key, id, record.expiresAt, json);
   }
 
   async commitWithoutCookie(state: SessionState): Promise<void> {
@@ -132,15 +158,37 @@ export class StoreBackend implements SessionBackend {
   }
 
   /** Inserts the whole session under a new key. */
-  async #create(state: SessionState): Promise<void> {
-    const { record, json } = wholeRecord(state);
-    const store = this.#store;
-    for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++) {
-      const key = generateKey();
-      const id = this.#idOf(key);
-      const created = await storeCall("create the session", () => store.create(id, record));
-      if (created) return saved(state, key, id, record.expiresAt, json);
+  #create(state: SessionState): Promise<void> {
+    let whole: WholeRecord;
+    try {
+      whole = wholeRecord(state);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    throw new SessionStoreError(`Could not create a session: ${MAX_CREATE_ATTEMPTS} new keys were all taken`);
+    return this.#insert(state, whole, 0);
+  }
+
+  /** One attempt at a new key (no async frame: a first visit's save is one store promise and one reaction). */
+  #insert(state: SessionState, whole: WholeRecord, attempt: number): Promise<void> {
+    if (attempt === MAX_CREATE_ATTEMPTS) {
+      return Promise.reject(new SessionStoreError(`Could not create a session: ${MAX_CREATE_ATTEMPTS} new keys were all taken`));
+    }
+    const key = generateKey();
+    let id: string;
+    let pending: Promise<boolean>;
+    try {
+      id = this.#idOf(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
+      pending = this.#store.create(id, whole.record);
+    } catch (error) {
+      return Promise.reject(storeError(CREATE, error));
+    }
+    return Promise.resolve(pending).then(
+      (created) => (created ? saved(state, key, id, whole.record.expiresAt, whole.json) : this.#insert(state, whole, attempt + 1)),
+      createFailed,
+    );
   }
 }

@@ -242,11 +242,14 @@ export class KyselyStore implements SessionStore {
    * await store.create(id, { data: { user: 1 }, expiresAt: Date.now() + 3600_000 });
    * ```
    */
-  async create(id: string, record: SessionRecord): Promise<boolean> {
-    const data = JSON.stringify(record.data);
-    refuseHostile(data, record.data);
-    const params = [id, data, record.expiresAt, this.#now()];
-    return (await this.#write(this.#sql.create, params, ids.create)) > 0;
+  create(id: string, record: SessionRecord): Promise<boolean> {
+    try {
+      const data = JSON.stringify(record.data);
+      refuseHostile(data, record.data);
+      return this.#write(this.#sql.create, [id, data, record.expiresAt, this.#now()], ids.create);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -267,13 +270,22 @@ export class KyselyStore implements SessionStore {
    * await store.update(id, { set: { cart: [1, 2] }, unset: ["coupon"], expiresAt: Date.now() + 3600_000 });
    * ```
    */
-  async update(id: string, patch: SessionPatch): Promise<boolean> {
+  update(id: string, patch: SessionPatch): Promise<boolean> {
+    // No async frame: the statement's promise and one reaction on it (a save is on every writing request's path).
+    try {
+      return this.#update(id, patch);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #update(id: string, patch: SessionPatch): Promise<boolean> {
     const { set, unset, expiresAt, maxBytes } = patch;
     const now = this.#now();
     const setKeys = Object.keys(set);
     if (setKeys.length === 0 && unset.length === 0) {
       // The data does not change, so it never grows: no size check.
-      return (await this.#change(this.#sql.touch, [expiresAt, id, now], ids.update)) > 0;
+      return this.#change(this.#sql.touch, [expiresAt, id, now], ids.update).then(isPositive);
     }
     if (maxBytes !== undefined && (typeof maxBytes !== "number" || !(maxBytes >= 0))) {
       throw new RangeError(`KyselyStore.update(): maxBytes must be a number of bytes: received ${String(maxBytes)}`);
@@ -295,13 +307,17 @@ export class KyselyStore implements SessionStore {
     const nulls = this.#family === "sqlite" && setJson.includes(":null");
     const sql = this.#sql;
     const params: unknown[] = [removeJson, setJson, expiresAt, id, now];
-    if (maxBytes === undefined) {
-      return (await this.#write(nulls ? sql.updateNulls : sql.update, params, ids.update)) > 0;
-    }
+    if (maxBytes === undefined) return this.#write(nulls ? sql.updateNulls : sql.update, params, ids.update);
     params.push(maxBytes);
-    if ((await this.#write(nulls ? sql.updateNullsLimited : sql.updateLimited, params, ids.update)) > 0) return true;
-    // Nothing written: either the row is gone or expired, or the result would pass the limit. Tell which.
-    const row = await this.#get<{ n: unknown }>(nulls ? sql.sizeAfterNulls : sql.sizeAfter, [removeJson, setJson, id, now], ids.size);
+    return this.#write(nulls ? sql.updateNullsLimited : sql.updateLimited, params, ids.update).then((written) =>
+      // Nothing written: either the row is gone or expired, or the result would pass the limit. Tell which.
+      written || this.#refusal(nulls ? sql.sizeAfterNulls : sql.sizeAfter, [removeJson, setJson, id, now], maxBytes),
+    );
+  }
+
+  /** Why a size-limited update wrote nothing: `false` for a row gone or expired, else the size refusal. */
+  async #refusal(sql: string, params: unknown[], maxBytes: number): Promise<boolean> {
+    const row = await this.#get<{ n: unknown }>(sql, params, ids.size);
     if (row === undefined) return false;
     throw new SessionDataTooLargeError(maxBytes, row.n === null || row.n === undefined ? undefined : Number(row.n));
   }
@@ -422,9 +438,12 @@ export class KyselyStore implements SessionStore {
     return this.#run(sql, params, queryId).then(affected);
   }
 
-  /** Runs a statement that writes `data`, explaining the database's refusal of data its JSON functions cannot read. */
-  #write(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<number> {
-    return this.#change(sql, params, queryId).catch((error: unknown) => {
+  /**
+   * Runs a statement that writes `data`: whether it changed a row, explaining the database's refusal of data
+   * its JSON functions cannot read.
+   */
+  #write(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<boolean> {
+    return this.#change(sql, params, queryId).then(isPositive, (error: unknown) => {
       throw explainJsonError(error, this.#table);
     });
   }
@@ -575,6 +594,10 @@ function explainJsonError(error: unknown, table: string): unknown {
  */
 export function jsonPath(key: string): string {
   return `$."${JSON.stringify(key).slice(1, -1).replaceAll('\\"', "\\u0022")}"`;
+}
+
+function isPositive(n: number): boolean {
+  return n > 0;
 }
 
 function affected(result: { numAffectedRows?: bigint }): number {
