@@ -6,8 +6,6 @@
  *   index (the statements `KyselyStore.createSchema()` and the migrations
  *   run), e.g. as a D1 migration:
  *   `npx fetch-session schema --dialect sqlite > migrations/0001_create_sessions.sql`;
- *   with `--rebuild` (SQLite only), the opt-in script that converts a table
- *   created `without rowid` by an earlier version to today's rowid table;
  * - `clearsessions`, Django's command: deletes expired sessions from a
  *   libSQL/SQLite database.
  *
@@ -25,7 +23,7 @@
  */
 import { existsSync } from "node:fs";
 import process from "node:process";
-import { checkTableName, rebuildStatements, schemaStatements, type SqlFamily } from "./stores/schema.ts";
+import { checkTableName, schemaStatements, type SqlFamily } from "./stores/schema.ts";
 import { readEnv } from "./util/env.ts";
 import { parseDatabaseUrl } from "./util/file-url.ts";
 
@@ -35,7 +33,7 @@ Commands:
   schema          print the SQL that creates the sessions table and its index
   clearsessions   delete expired sessions from a libSQL/SQLite database
 
-fetch-session schema --dialect <sqlite|postgres> [--table <name>] [--rebuild]
+fetch-session schema --dialect <sqlite|postgres> [--table <name>]
 
   Prints the CREATE statements (idempotent: "if not exists"), the same ones
   KyselyStore.createSchema() and sessionMigrations run. For D1:
@@ -44,10 +42,6 @@ fetch-session schema --dialect <sqlite|postgres> [--table <name>] [--rebuild]
 
   --dialect <name>      sqlite (SQLite, libSQL, D1, bun:sqlite, node:sqlite) or postgres
   --table <name>        the sessions table (default: sessions)
-  --rebuild             sqlite only: print instead the script that converts a table
-                        created WITHOUT ROWID by an earlier version to the rowid
-                        table, keeping its rows, in one transaction (opt-in: the old
-                        table keeps working; not for D1, which refuses BEGIN)
 
 fetch-session clearsessions [options]
 
@@ -74,8 +68,6 @@ interface Options {
   authToken?: string;
   dialect?: string;
   table: string;
-  /** `schema --rebuild`: print the conversion script instead of the CREATE statements. */
-  rebuild: boolean;
   batchSize: number;
   /** The options given explicitly, to refuse those the command does not take. */
   given: Set<string>;
@@ -89,14 +81,9 @@ const VALUE_OPTIONS: Record<string, "url" | "authToken" | "dialect" | "table" | 
   "--batch-size": "batchSize",
 };
 
-/** Options that take no value. */
-const FLAG_OPTIONS: Record<string, "rebuild"> = {
-  "--rebuild": "rebuild",
-};
-
 /** The options each command takes. */
 const COMMAND_OPTIONS: Record<string, readonly string[]> = {
-  schema: ["--dialect", "--table", "--rebuild"],
+  schema: ["--dialect", "--table"],
   clearsessions: ["--url", "--auth-token", "--table", "--batch-size"],
 };
 
@@ -108,7 +95,7 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
  * @throws {UsageError} for an unknown option, a missing value or an extra argument
  */
 function parse(args: string[]): Options {
-  const options: Options = { command: undefined, help: false, table: "sessions", rebuild: false, batchSize: 1000, given: new Set() };
+  const options: Options = { command: undefined, help: false, table: "sessions", batchSize: 1000, given: new Set() };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "-h" || arg === "--help") {
@@ -117,13 +104,6 @@ function parse(args: string[]): Options {
     }
     const eq = arg.indexOf("=");
     const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const flag = FLAG_OPTIONS[name];
-    if (flag !== undefined) {
-      if (name !== arg) throw new UsageError(`Option ${name} takes no value`);
-      options.given.add(name);
-      options[flag] = true;
-      continue;
-    }
     const key = VALUE_OPTIONS[name];
     if (key !== undefined) {
       const value = eq > 0 && name !== arg ? arg.slice(eq + 1) : args[++i];
@@ -160,11 +140,6 @@ function parse(args: string[]): Options {
         : `Option --dialect must be sqlite or postgres: received "${options.dialect}"`,
     );
   }
-  if (options.rebuild && options.dialect !== "sqlite") {
-    throw new UsageError(
-      "Option --rebuild applies to --dialect sqlite only: it converts a SQLite table created WITHOUT ROWID, a layout PostgreSQL tables never had",
-    );
-  }
   return options;
 }
 
@@ -191,23 +166,6 @@ function schemaSql(family: SqlFamily, table: string): string {
 }
 
 /**
- * The `schema --rebuild` output: comments saying what it does and how to run
- * it, then each statement of `rebuildStatements` on one line, ended by `;`.
- *
- * @param table the table name (checked)
- * @returns the SQL text
- */
-function rebuildSql(table: string): string {
-  return (
-    `-- fetch-session: rebuilds the sessions table "${table}" as a rowid table, keeping its rows (SQLite, libSQL).\n` +
-    "-- Opt-in, for a table created WITHOUT ROWID by an earlier version; such a table also works as it is.\n" +
-    "-- One transaction: run it with a client that stops at the first error (sqlite3 -bail), so a failure changes nothing.\n" +
-    "-- Writers wait for the commit. Not for D1, which refuses BEGIN. Made by: fetch-session schema --rebuild\n" +
-    rebuildStatements(table).map((statement) => `${statement};\n`).join("")
-  );
-}
-
-/**
  * Runs the command.
  *
  * @param args the arguments after the script name
@@ -227,7 +185,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (options.command === "schema") {
-    process.stdout.write(options.rebuild ? rebuildSql(options.table) : schemaSql(options.dialect as SqlFamily, options.table));
+    process.stdout.write(schemaSql(options.dialect as SqlFamily, options.table));
     return 0;
   }
   if (options.command !== "clearsessions") {

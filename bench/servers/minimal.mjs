@@ -19,8 +19,7 @@ const SELECT = "select data, expires_at from sessions where id = ? and expires_a
 const UPDATE = "update sessions set data = ?, expires_at = ? where id = ?";
 const INSERT = "insert into sessions (id, data, expires_at) values (?, ?, ?)";
 const SCHEMA = [
-  // The store's table, as schemaStatements("sqlite") in src/stores/schema.ts creates it (a rowid table).
-  "create table if not exists sessions (id text primary key not null, data text not null, expires_at integer not null)",
+  "create table if not exists sessions (id text primary key not null, data text not null, expires_at integer not null) without rowid",
   "create index if not exists sessions_expires_at_idx on sessions (expires_at)",
 ];
 

@@ -78,9 +78,6 @@ export function detectSqlFamily(db: Kysely<any>): SqlFamily {
   );
 }
 
-/** The SQLite table's columns, for {@link schemaStatements} and {@link rebuildStatements}. */
-const SQLITE_COLUMNS = "(id text primary key not null, data text not null, expires_at integer not null)";
-
 /**
  * The statements that create the sessions table and its expiry index, each
  * idempotent (`if not exists`).
@@ -90,17 +87,8 @@ const SQLITE_COLUMNS = "(id text primary key not null, data text not null, expir
  * - `expires_at`: milliseconds since the epoch (`integer` / `bigint`), indexed
  *   so that loading ignores and `clearExpired` finds expired rows cheaply.
  *
- * SQLite tables are rowid tables, with `id` in their primary-key index.
- * Earlier versions made them `without rowid` (the primary-key B-tree is the
- * table): with a 64-character text key, every update rewrote a wider B-tree
- * record and the expiry index carried the key instead of a rowid. The store's
- * update measured 10.5-10.7 µs per write on that layout and 7.4-7.8 µs on a
- * rowid table with the same columns and statement, its one-row load 1.6-1.7
- * against 1.9 µs (a rowid table looks the id up in its index, then the row;
- * bench/micro/schema-writes.mjs: bun:sqlite, 1,000 rows, 24 writes per
- * transaction). Tables made `without rowid` keep working, since every
- * statement of the store addresses rows by `id`; {@link rebuildStatements}
- * converts one, on request.
+ * SQLite tables are `without rowid`: the primary-key B-tree is the table, so
+ * a load by id is one lookup.
  *
  * @param family the SQL family
  * @param table the table name (checked)
@@ -120,39 +108,9 @@ export function schemaStatements(family: SqlFamily, table = "sessions"): string[
       `create index if not exists ${index} on ${t} (expires_at)`,
     ];
   }
-  return [`create table if not exists ${t} ${SQLITE_COLUMNS}`, `create index if not exists ${index} on ${t} (expires_at)`];
-}
-
-/**
- * The SQLite statements that convert a sessions table created `without rowid`
- * (by a version before the rowid layout) to the table {@link schemaStatements}
- * creates, keeping every row: in one `begin immediate ... commit`, a new table
- * `<table>_rebuild` is created, the rows are copied into it, the old table is
- * dropped (with its indexes), the new one is renamed to `table`, and the
- * expiry index is created again. Opt-in (the `fetch-session schema --rebuild`
- * command prints them): an old table works as it is, and no migration runs
- * this. Run them with a client that stops at the first error, so that a
- * failure rolls everything back. Not for D1, which refuses `begin`.
- *
- * @param table the table name (checked)
- * @returns the statements, `begin immediate` first and `commit` last
- * @throws {RangeError} when `table` is not a plain identifier
- * @example
- * ```ts
- * console.log(rebuildStatements("sessions").map((statement) => `${statement};`).join("\n"));
- * ```
- */
-export function rebuildStatements(table = "sessions"): string[] {
-  const t = quoteIdentifier(checkTableName(table));
-  const rebuilt = quoteIdentifier(`${table}_rebuild`);
   return [
-    "begin immediate",
-    `create table ${rebuilt} ${SQLITE_COLUMNS}`,
-    `insert into ${rebuilt} (id, data, expires_at) select id, data, expires_at from ${t}`,
-    `drop table ${t}`,
-    `alter table ${rebuilt} rename to ${t}`,
-    schemaStatements("sqlite", table)[1]!,
-    "commit",
+    `create table if not exists ${t} (id text primary key not null, data text not null, expires_at integer not null) without rowid`,
+    `create index if not exists ${index} on ${t} (expires_at)`,
   ];
 }
 

@@ -11,7 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createLibsqlStore } from "../../src/stores/libsql/index.ts";
-import { rebuildStatements, schemaStatements } from "../../src/stores/schema.ts";
+import { schemaStatements } from "../../src/stores/schema.ts";
 import { startPostgres } from "../helpers/postgres.ts";
 import { startHranaServer } from "../helpers/hrana-server.ts";
 import { ROOT } from "../helpers/servers.ts";
@@ -124,8 +124,8 @@ describe("fetch-session clearsessions", () => {
       const help = await cli(runtime, ["--help"]);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: fetch-session <command>/);
-      expect(help.stdout).toContain("fetch-session schema --dialect <sqlite|postgres> [--table <name>] [--rebuild]");
-      for (const args of [[], ["clearsessions"], ["clearsessions", "--url"], ["clearsessions", "--nope"], ["dropeverything"], ["clearsessions", "--url", "x", "--table", "a b"], ["schema"], ["schema", "--dialect", "mysql"], ["schema", "--dialect", "sqlite", "--url", "file:x.db"], ["schema", "--dialect", "sqlite", "--table", "a-b"], ["clearsessions", "--dialect", "sqlite"], ["schema", "--rebuild"], ["schema", "--dialect", "postgres", "--rebuild"], ["schema", "--dialect", "sqlite", "--rebuild=yes"], ["clearsessions", "--url", "x", "--rebuild"]]) {
+      expect(help.stdout).toContain("fetch-session schema --dialect <sqlite|postgres>");
+      for (const args of [[], ["clearsessions"], ["clearsessions", "--url"], ["clearsessions", "--nope"], ["dropeverything"], ["clearsessions", "--url", "x", "--table", "a b"], ["schema"], ["schema", "--dialect", "mysql"], ["schema", "--dialect", "sqlite", "--url", "file:x.db"], ["schema", "--dialect", "sqlite", "--table", "a-b"], ["clearsessions", "--dialect", "sqlite"]]) {
         const result = await cli(runtime, args);
         expect(result.code, args.join(" ")).toBe(2);
         expect(result.stderr, args.join(" ")).toMatch(/Usage: fetch-session <command>/);
@@ -217,7 +217,7 @@ describe("fetch-session schema", () => {
   }
 
   for (const runtime of ["node", "bun", "deno"] as const) {
-    it(`fetch-session schema under ${runtime} prints the createSchema() statements for sqlite and postgres, with --table, and the sqlite --rebuild script${runtime === "deno" ? ", with no permissions" : ""}`, async () => {
+    it(`fetch-session schema under ${runtime} prints the createSchema() statements for sqlite and postgres, with --table${runtime === "deno" ? ", with no permissions" : ""}`, async () => {
       for (const [dialect, table] of [["sqlite", "sessions"], ["postgres", "sessions"], ["sqlite", "user_sessions"]] as const) {
         const args = ["schema", "--dialect", dialect, ...(table === "sessions" ? [] : ["--table", table])];
         const result = await cli(runtime, args, {}, []);
@@ -225,61 +225,8 @@ describe("fetch-session schema", () => {
         expect(result.stdout).toMatch(/^-- fetch-session: /);
         expect(statementsOf(result.stdout)).toEqual(schemaStatements(dialect, table).map((statement) => `${statement};`));
       }
-      for (const table of ["sessions", "user_sessions"]) {
-        const args = ["schema", "--dialect", "sqlite", "--rebuild", ...(table === "sessions" ? [] : ["--table", table])];
-        const result = await cli(runtime, args, {}, []);
-        expect(result, result.stderr).toMatchObject({ code: 0, stderr: "" });
-        expect(result.stdout).toMatch(/^-- fetch-session: rebuilds the sessions table /);
-        expect(statementsOf(result.stdout)).toEqual(rebuildStatements(table).map((statement) => `${statement};`));
-      }
     });
   }
-
-  it("fetch-session schema --rebuild with --dialect postgres is refused (exit 2): PostgreSQL tables have no WITHOUT ROWID layout", async () => {
-    const result = await cli("node", ["schema", "--dialect", "postgres", "--rebuild", "--table", "user_sessions"]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(
-      /^fetch-session: Option --rebuild applies to --dialect sqlite only: it converts a SQLite table created WITHOUT ROWID, a layout PostgreSQL tables never had\n/,
-    );
-  });
-
-  it("the printed --rebuild script, run with libsql on a file holding a WITHOUT ROWID table with rows, makes it a rowid table with its rows, expiry and index, and KyselyStore works on it", async () => {
-    const sql = (await cli("node", ["schema", "--dialect", "sqlite", "--rebuild", "--table", "legacy"])).stdout;
-    const file = join(dir, "rebuild-cli.db");
-    const native = new Database(file);
-    try {
-      // The table as versions before the rowid layout created it, with live and expired rows.
-      native.exec(
-        'create table "legacy" (id text primary key not null, data text not null, expires_at integer not null) without rowid;' +
-          'create index "legacy_expires_at_idx" on "legacy" (expires_at);',
-      );
-      const insert = native.prepare("insert into legacy (id, data, expires_at) values (?, ?, ?)");
-      const now = Date.now();
-      for (let i = 0; i < 500; i++) insert.run([i.toString(16).padStart(64, "0"), JSON.stringify({ i }), i < 100 ? now - HOUR : now + HOUR + i]);
-      const rows = () => native.prepare("select id, data, expires_at from legacy order by id").raw().all([]);
-      const before = rows();
-      native.exec(sql);
-      expect(rows()).toEqual(before);
-      const schema = native.prepare("select type, name, sql from sqlite_schema where tbl_name = 'legacy' and sql is not null order by type desc").raw().all([]);
-      expect(schema).toEqual([
-        ["table", "legacy", 'CREATE TABLE "legacy" (id text primary key not null, data text not null, expires_at integer not null)'],
-        ["index", "legacy_expires_at_idx", 'CREATE INDEX "legacy_expires_at_idx" on "legacy" (expires_at)'],
-      ]);
-      expect(native.prepare("select count(*) from sqlite_schema where name = 'legacy_rebuild'").raw().get([])).toEqual([0]);
-    } finally {
-      native.close();
-    }
-    const store = await createLibsqlStore({ url: `file:${file}`, table: "legacy" });
-    try {
-      expect((await store.load((499).toString(16).padStart(64, "0")))?.data).toEqual({ i: 499 });
-      expect(await store.load((99).toString(16).padStart(64, "0"))).toBeNull();
-      expect(await store.clearExpired()).toBe(100);
-      await exercise(store);
-    } finally {
-      await store.db.destroy();
-    }
-  });
 
   it("the sqlite schema applies with libSQL and as a D1 migration (wrangler d1 migrations apply --local), and KyselyStore works on it", async () => {
     const sql = (await cli("node", ["schema", "--dialect", "sqlite", "--table", "migrated"])).stdout;
