@@ -6,17 +6,17 @@
 //   bun bench/micro/schema-writes.mjs                          (1,000 rows, 7 rounds)
 //   bun bench/micro/schema-writes.mjs --rows 1000000 --rounds 3   (about 45 s of setup and 1 GB in a temporary directory, removed at the end)
 // Tables:
-// - old layout: `WITHOUT ROWID` with the 64-character hex id, as versions before the rowid layout created it;
-// - new default: the rowid table `schemaStatements("sqlite")` creates now, the same columns;
+// - the store's: `WITHOUT ROWID` with the 64-character hex id, as `schemaStatements("sqlite")` creates it;
+// - rowid: the same columns in an ordinary rowid table (measured as an alternative, not taken: cheaper
+//   updates, slower reads, most of all at scale; bench/RESULTS.md);
 // - the ceiling's table (rowid, 32-character id) with its `json_set` update (writes only).
-// Then the opt-in conversion of the old-layout table (`rebuildStatements`, `fetch-session schema --rebuild`), timed.
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
-import { rebuildStatements, schemaStatements } from "../../src/stores/schema.ts";
+import { schemaStatements } from "../../src/stores/schema.ts";
 
 const { values: args } = parseArgs({ options: { rows: { type: "string", default: "1000" }, rounds: { type: "string", default: "7" } } });
 const ROWS = Number(args.rows);
@@ -80,25 +80,26 @@ function table(name, ddl, idBytes, keepIds = true) {
   db.exec("pragma wal_checkpoint(truncate)");
   return { db, ids: keepIds ? ids : [], idBytes };
 }
-const OLD_DDL = [
-  "create table sessions (id text primary key not null, data text not null, expires_at integer not null) without rowid",
+const STORE_DDL = schemaStatements("sqlite", "sessions");
+const ROWID_DDL = [
+  "create table sessions (id text primary key not null, data text not null, expires_at integer not null)",
   "create index sessions_expires_at_idx on sessions (expires_at)",
 ];
 const setupStart = performance.now();
-const old = table("old", OLD_DDL, 32);
-const fresh = table("new", schemaStatements("sqlite", "sessions"), 32);
+const old = table("store", STORE_DDL, 32);
+const fresh = table("rowid", ROWID_DDL, 32);
 const ceiling = table("ceiling", ["create table sessions (id text primary key, data text not null, expires_at integer not null)", "create index s_exp on sessions (expires_at)"], 16);
 // Inserts run on copies of their own, so that the rows they add and remove leave the other cases' tables as they are.
-const oldInserts = table("old-inserts", OLD_DDL, 32, false);
-const freshInserts = table("new-inserts", schemaStatements("sqlite", "sessions"), 32, false);
+const oldInserts = table("store-inserts", STORE_DDL, 32, false);
+const freshInserts = table("rowid-inserts", ROWID_DDL, 32, false);
 console.log(`setup: 5 tables of ${ROWS.toLocaleString("en")} rows in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
 const megabytes = (t) => {
   const { bytes } = t.db.query("select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()").get();
   return `${(bytes / 1e6).toFixed(1)} MB`;
 };
-console.log(`database size: old layout ${megabytes(old)}, new default ${megabytes(fresh)}`);
-if (!/without rowid$/i.test(old.db.query("select sql from sqlite_schema where name = 'sessions'").get().sql)) throw new Error("the old table is not WITHOUT ROWID");
-if (/without rowid/i.test(fresh.db.query("select sql from sqlite_schema where name = 'sessions'").get().sql)) throw new Error("the new table is WITHOUT ROWID");
+console.log(`database size: the store's table ${megabytes(old)}, rowid ${megabytes(fresh)}`);
+if (!/without rowid$/i.test(old.db.query("select sql from sqlite_schema where name = 'sessions'").get().sql)) throw new Error("the store's table is not WITHOUT ROWID");
+if (/without rowid/i.test(fresh.db.query("select sql from sqlite_schema where name = 'sessions'").get().sql)) throw new Error("the rowid table is WITHOUT ROWID");
 const jsonSet = "update sessions set data = json_set(data, '$.n', json(?)), expires_at = ? where id = ? and expires_at > ?";
 
 /** 24 statements per transaction on random existing rows. */
@@ -142,13 +143,13 @@ const reads = (t) => {
 };
 
 const cases = {
-  "update: old layout (WITHOUT ROWID, 64-hex id), store update": writes(old, storeUpdate.sql, updateArgs),
+  "update: the store's table (WITHOUT ROWID, 64-hex id), store update": writes(old, storeUpdate.sql, updateArgs),
   "update: ceiling table (rowid, 32-char id), json_set": writes(ceiling, jsonSet, (id, i) => [String(i), Date.now() + 1e9, id, Date.now()]),
-  "update: new default (rowid, 64-hex id), store update": writes(fresh, storeUpdate.sql, updateArgs),
-  "insert: old layout (WITHOUT ROWID), store create": inserts(oldInserts),
-  "insert: new default (rowid), store create": inserts(freshInserts),
-  "read: old layout (WITHOUT ROWID), store load": reads(old),
-  "read: new default (rowid), store load": reads(fresh),
+  "update: rowid table (64-hex id), store update": writes(fresh, storeUpdate.sql, updateArgs),
+  "insert: the store's table (WITHOUT ROWID), store create": inserts(oldInserts),
+  "insert: rowid table, store create": inserts(freshInserts),
+  "read: the store's table (WITHOUT ROWID), store load": reads(old),
+  "read: rowid table, store load": reads(fresh),
 };
 const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
@@ -164,17 +165,7 @@ console.log(
   `µs per statement, ${ROWS.toLocaleString("en")} rows, median of ${ROUNDS} interleaved rounds (bun:sqlite, WAL, synchronous=NORMAL, mmap_size=128 MiB);` +
     " writes and inserts 24 per transaction, reads one per statement",
 );
-for (const [name, xs] of Object.entries(samples)) console.log(`${name.padEnd(62)} ${median(xs).toFixed(2).padStart(7)}`);
-
-// The opt-in conversion of the old-layout table, as `fetch-session schema --rebuild` prints it.
-const rebuildStart = performance.now();
-old.db.exec(rebuildStatements("sessions").map((statement) => `${statement};`).join("\n"));
-const rebuildSeconds = (performance.now() - rebuildStart) / 1000;
-const { n: rebuiltRows } = old.db.query("select count(*) as n from sessions").get();
-if (rebuiltRows !== ROWS || /without rowid/i.test(old.db.query("select sql from sqlite_schema where name = 'sessions'").get().sql)) {
-  throw new Error("the rebuild did not give a rowid table with every row");
-}
-console.log(`rebuild of the old-layout table (${ROWS.toLocaleString("en")} rows) to the new default: ${rebuildSeconds.toFixed(2)} s, then ${megabytes(old)}`);
+for (const [name, xs] of Object.entries(samples)) console.log(`${name.padEnd(66)} ${median(xs).toFixed(2).padStart(7)}`);
 
 for (const t of [old, fresh, ceiling, oldInserts, freshInserts]) t.db.close();
 rmSync(dir, { recursive: true, force: true });
