@@ -6,7 +6,11 @@
 //   bun bench/micro/schema-writes.mjs                          (1,000 rows, 7 rounds)
 //   bun bench/micro/schema-writes.mjs --rows 1000000 --rounds 3   (about 45 s of setup and 1 GB in a temporary directory, removed at the end)
 // Tables:
-// - the store's: `WITHOUT ROWID` with the 64-character hex id, as `schemaStatements("sqlite")` creates it;
+// - the store's: `WITHOUT ROWID` with the 64-character hex id and the expiry index on `expires_at`, as
+//   `schemaStatements("sqlite")` creates it;
+// - hourly index: the same table with the expiry index on `expires_at / 3600000` (measured as an
+//   alternative, not taken: a save within the hour leaves the index alone, but new rows of the same hour
+//   land at random places in it, ordered by id; bench/RESULTS.md);
 // - rowid: the same columns in an ordinary rowid table (measured as an alternative, not taken: cheaper
 //   updates, slower reads, most of all at scale; bench/RESULTS.md);
 // - the ceiling's table (rowid, 32-character id) with its `json_set` update (writes only).
@@ -81,6 +85,7 @@ function table(name, ddl, idBytes, keepIds = true) {
   return { db, ids: keepIds ? ids : [], idBytes };
 }
 const STORE_DDL = schemaStatements("sqlite", "sessions");
+const HOURLY_DDL = [STORE_DDL[0], "create index sessions_expires_at_idx on sessions (expires_at / 3600000)"];
 const ROWID_DDL = [
   "create table sessions (id text primary key not null, data text not null, expires_at integer not null)",
   "create index sessions_expires_at_idx on sessions (expires_at)",
@@ -88,11 +93,13 @@ const ROWID_DDL = [
 const setupStart = performance.now();
 const old = table("store", STORE_DDL, 32);
 const fresh = table("rowid", ROWID_DDL, 32);
+const hourly = table("hourly", HOURLY_DDL, 32);
 const ceiling = table("ceiling", ["create table sessions (id text primary key, data text not null, expires_at integer not null)", "create index s_exp on sessions (expires_at)"], 16);
 // Inserts run on copies of their own, so that the rows they add and remove leave the other cases' tables as they are.
 const oldInserts = table("store-inserts", STORE_DDL, 32, false);
+const hourlyInserts = table("hourly-inserts", HOURLY_DDL, 32, false);
 const freshInserts = table("rowid-inserts", ROWID_DDL, 32, false);
-console.log(`setup: 5 tables of ${ROWS.toLocaleString("en")} rows in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
+console.log(`setup: 7 tables of ${ROWS.toLocaleString("en")} rows in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
 const megabytes = (t) => {
   const { bytes } = t.db.query("select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()").get();
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -144,11 +151,14 @@ const reads = (t) => {
 
 const cases = {
   "update: the store's table (WITHOUT ROWID, 64-hex id), store update": writes(old, storeUpdate.sql, updateArgs),
+  "update: hourly expiry index, store update": writes(hourly, storeUpdate.sql, updateArgs),
   "update: ceiling table (rowid, 32-char id), json_set": writes(ceiling, jsonSet, (id, i) => [String(i), Date.now() + 1e9, id, Date.now()]),
   "update: rowid table (64-hex id), store update": writes(fresh, storeUpdate.sql, updateArgs),
   "insert: the store's table (WITHOUT ROWID), store create": inserts(oldInserts),
+  "insert: hourly expiry index, store create": inserts(hourlyInserts),
   "insert: rowid table, store create": inserts(freshInserts),
   "read: the store's table (WITHOUT ROWID), store load": reads(old),
+  "read: hourly expiry index, store load": reads(hourly),
   "read: rowid table, store load": reads(fresh),
 };
 const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
@@ -167,5 +177,5 @@ console.log(
 );
 for (const [name, xs] of Object.entries(samples)) console.log(`${name.padEnd(66)} ${median(xs).toFixed(2).padStart(7)}`);
 
-for (const t of [old, fresh, ceiling, oldInserts, freshInserts]) t.db.close();
+for (const t of [hourly, hourlyInserts, old, fresh, ceiling, oldInserts, freshInserts]) t.db.close();
 rmSync(dir, { recursive: true, force: true });
