@@ -13,6 +13,8 @@
 //   land at random places in it, ordered by id; bench/RESULTS.md);
 // - rowid: the same columns in an ordinary rowid table (measured as an alternative, not taken: cheaper
 //   updates, slower reads, most of all at scale; bench/RESULTS.md);
+// - the store's table without its expiry index, and the store's table with the ceiling's `json_set`
+//   update (writes only: what the index and the statement each cost);
 // - the ceiling's table (rowid, 32-character id) with its `json_set` update (writes only).
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -94,12 +96,13 @@ const setupStart = performance.now();
 const old = table("store", STORE_DDL, 32);
 const fresh = table("rowid", ROWID_DDL, 32);
 const hourly = table("hourly", HOURLY_DDL, 32);
+const unindexed = table("unindexed", [STORE_DDL[0]], 32);
 const ceiling = table("ceiling", ["create table sessions (id text primary key, data text not null, expires_at integer not null)", "create index s_exp on sessions (expires_at)"], 16);
 // Inserts run on copies of their own, so that the rows they add and remove leave the other cases' tables as they are.
 const oldInserts = table("store-inserts", STORE_DDL, 32, false);
 const hourlyInserts = table("hourly-inserts", HOURLY_DDL, 32, false);
 const freshInserts = table("rowid-inserts", ROWID_DDL, 32, false);
-console.log(`setup: 7 tables of ${ROWS.toLocaleString("en")} rows in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
+console.log(`setup: 8 tables of ${ROWS.toLocaleString("en")} rows in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
 const megabytes = (t) => {
   const { bytes } = t.db.query("select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()").get();
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -151,6 +154,8 @@ const reads = (t) => {
 
 const cases = {
   "update: the store's table (WITHOUT ROWID, 64-hex id), store update": writes(old, storeUpdate.sql, updateArgs),
+  "update: the store's table, json_set instead of the store's update": writes(old, jsonSet, (id, i) => [String(i), Date.now() + 1e9, id, Date.now()]),
+  "update: the store's table without its expiry index, store update": writes(unindexed, storeUpdate.sql, updateArgs),
   "update: hourly expiry index, store update": writes(hourly, storeUpdate.sql, updateArgs),
   "update: ceiling table (rowid, 32-char id), json_set": writes(ceiling, jsonSet, (id, i) => [String(i), Date.now() + 1e9, id, Date.now()]),
   "update: rowid table (64-hex id), store update": writes(fresh, storeUpdate.sql, updateArgs),
@@ -177,5 +182,5 @@ console.log(
 );
 for (const [name, xs] of Object.entries(samples)) console.log(`${name.padEnd(66)} ${median(xs).toFixed(2).padStart(7)}`);
 
-for (const t of [hourly, hourlyInserts, old, fresh, ceiling, oldInserts, freshInserts]) t.db.close();
+for (const t of [unindexed, hourly, hourlyInserts, old, fresh, ceiling, oldInserts, freshInserts]) t.db.close();
 rmSync(dir, { recursive: true, force: true });
