@@ -4,7 +4,7 @@
 //   embedded store: the runtime's fastest engine, group commit, the synchronous path.
 // STORE=libsql: createLibsqlStore on the file DB; ENGINE=auto|libsql|bun:sqlite|node:sqlite (default
 //   auto), GROUP=0 turns group commit off.
-// STORE=memory | cookie.
+// STORE=memory | cookie. OLD_TABLE=1: see below.
 // FS_MOD: another copy of mod.ts (a prototype of a core change); default: this repository's.
 const { getSession, withSession, CookieStore, MemoryStore } = process.env.FS_MOD
   ? await import(process.env.FS_MOD)
@@ -44,6 +44,16 @@ EmbeddedDriver.prototype.init = async function countStatements() {
   };
 };
 
+// OLD_TABLE=1 (Bun): the sessions table is created first as earlier versions did (no expires_key, the expiry
+// index on expires_at), so the store runs on it (to measure the expires_key lever).
+if (process.env.OLD_TABLE === "1") {
+  const { Database } = await import("bun:sqlite");
+  const pre = new Database(DB);
+  pre.exec("pragma journal_mode = wal");
+  pre.exec("create table if not exists sessions (id text primary key not null, data text not null, expires_at integer not null) without rowid");
+  pre.exec('create index if not exists "sessions_expires_at_idx" on sessions (expires_at)');
+  pre.close();
+}
 const kind = process.env.STORE ?? "libsql";
 let store;
 const admin = {};

@@ -9,7 +9,7 @@ import { SessionDataTooLargeError } from "../errors.ts";
 import { LOAD_NOW, type SessionPatch, type SessionRecord, type SessionStore } from "../store.ts";
 import { parseJson } from "../util/json.ts";
 import { syncSqlOf, type SyncSql } from "./sync-sql.ts";
-import { checkTableName, compiled, createSessionTable, detectSqlFamily, quoteIdentifier, type SqlFamily } from "./schema.ts";
+import { checkTableName, compiled, createSessionTable, detectSqlFamily, EXPIRY_KEY_LAG_MS, quoteIdentifier, type SqlFamily } from "./schema.ts";
 
 /** Options for {@link KyselyStore}. */
 export interface KyselyStoreOptions {
@@ -118,7 +118,15 @@ export class KyselyStore implements SessionStore {
   readonly #family: SqlFamily;
   readonly #batchSize: number;
   readonly #now: () => number;
-  readonly #sql: Statements;
+  /**
+   * The statements in use. On SQLite, those for a table with `expires_key` (the layout `createSchema()`
+   * makes) until the database says the table has no such column (a table of an earlier version).
+   */
+  #sql: Statements;
+  /** The statements for a table without `expires_key` (PostgreSQL, and SQLite tables of earlier versions). */
+  readonly #plainSql: Statements;
+  /** SQLite: each statement that writes `expires_key`, to its equivalent without it (same parameters). */
+  readonly #withoutKey: ReadonlyMap<string, string>;
   /** The embedded dialect's synchronous path for the hot statements (load, create, update, delete), when it has one. */
   readonly #sync: SyncSql | undefined;
 
@@ -149,7 +157,13 @@ export class KyselyStore implements SessionStore {
     this.#family = dialect ?? detectSqlFamily(this.#db);
     this.#batchSize = batchSize;
     this.#now = now;
-    this.#sql = statements(this.#family, quoteIdentifier(this.#table));
+    this.#plainSql = statements(this.#family, quoteIdentifier(this.#table), false);
+    this.#sql = this.#family === "sqlite" ? statements("sqlite", quoteIdentifier(this.#table), true) : this.#plainSql;
+    const withoutKey = new Map<string, string>();
+    for (const name of Object.keys(this.#sql) as (keyof Statements)[]) {
+      if (this.#sql[name] !== this.#plainSql[name]) withoutKey.set(this.#sql[name], this.#plainSql[name]);
+    }
+    this.#withoutKey = withoutKey;
     this.#sync = this.#family === "sqlite" ? syncSqlOf(this.#db) : undefined;
   }
 
@@ -181,6 +195,20 @@ export class KyselyStore implements SessionStore {
    */
   async createSchema(): Promise<void> {
     await createSessionTable(this.#db, this.#table, this.#family);
+  }
+
+  /**
+   * The error of a statement that wrote `expires_key` on a table without the
+   * column (a table of an earlier version): from then on this store writes
+   * without it, and `sql`'s equivalent runs instead. Any other error is
+   * thrown as it is. Tables that have the column never pay for this.
+   */
+  #withoutKeyAfter<T>(error: unknown, sql: string, run: (sql: string) => Promise<T>): Promise<T> {
+    const plain = this.#withoutKey.get(sql);
+    const message = error instanceof Error ? error.message : String(error);
+    if (plain === undefined || !/no such column: expires_key|has no column named expires_key/.test(message)) return Promise.reject(error);
+    this.#sql = this.#plainSql;
+    return run(plain);
   }
 
   /**
@@ -285,7 +313,9 @@ export class KyselyStore implements SessionStore {
     const setKeys = Object.keys(set);
     if (setKeys.length === 0 && unset.length === 0) {
       // The data does not change, so it never grows: no size check.
-      return this.#change(this.#sql.touch, [expiresAt, id, now], ids.update).then(isPositive);
+      const touch = (sql: string) => this.#change(sql, [expiresAt, id, now], ids.update);
+      const sql = this.#sql.touch;
+      return touch(sql).then(isPositive, (error: unknown) => this.#withoutKeyAfter(error, sql, touch).then(isPositive));
     }
     if (maxBytes !== undefined && (typeof maxBytes !== "number" || !(maxBytes >= 0))) {
       throw new RangeError(`KyselyStore.update(): maxBytes must be a number of bytes: received ${String(maxBytes)}`);
@@ -352,7 +382,9 @@ export class KyselyStore implements SessionStore {
     const now = this.#now();
     let total = 0;
     for (;;) {
-      const deleted = affected(await this.#run(this.#sql.clearBatch, [now, this.#batchSize], ids.clear));
+      const batch = (sql: string) => this.#run(sql, [now, this.#batchSize], ids.clear);
+      const sql = this.#sql.clearBatch;
+      const deleted = affected(await batch(sql).catch((error: unknown) => this.#withoutKeyAfter(error, sql, batch)));
       total += deleted;
       if (deleted < this.#batchSize) return total;
       // An embedded engine answers each batch at once, so without this the whole loop is one chain of
@@ -444,7 +476,10 @@ export class KyselyStore implements SessionStore {
    */
   #write(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<boolean> {
     return this.#change(sql, params, queryId).then(isPositive, (error: unknown) => {
-      throw explainJsonError(error, this.#table);
+      if (!this.#withoutKey.has(sql)) throw explainJsonError(error, this.#table);
+      return this.#withoutKeyAfter(error, sql, (plain) => this.#write(plain, params, queryId)).catch((final: unknown) => {
+        throw explainJsonError(final, this.#table);
+      });
     });
   }
 
@@ -469,15 +504,20 @@ export class KyselyStore implements SessionStore {
 }
 
 /** The statements of one family and table; each is the same text whatever the data, so drivers prepare it once. */
-function statements(family: SqlFamily, t: string): Statements {
+function statements(family: SqlFamily, t: string, keyed: boolean): Statements {
   const p = (n: number) => (family === "postgres" ? `$${n}` : `?${n}`);
+  // SQLite tables with `expires_key` (schemaStatements): the expiry index's key, written exactly on insert and
+  // moved by a save only when the expiry has run EXPIRY_KEY_LAG_MS ahead of it (or back below it), so most saves
+  // leave the index entry alone; it never passes expires_at, so clearExpired finds every expired row through it.
+  const key = (expiresAt: string) =>
+    keyed ? `, expires_key = case when ${expiresAt} >= expires_key and ${expiresAt} - expires_key < ${EXPIRY_KEY_LAG_MS} then expires_key else ${expiresAt} end` : "";
   const create =
     family === "postgres"
       ? `insert into ${t} (id, data, expires_at) values ($1, $2::jsonb, $3) `
       : // json_type() fails on JSON SQLite cannot read (deeper than 1,000 levels) and the case gives NULL (refused
         // by NOT NULL) for a non-object: such data would make every later update fail, so it is never stored.
-        `insert into ${t} (id, data, expires_at) values (?1, case when json_type(?2) = 'object' then ?2 end, ?3) `;
-  const upsert = `on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at where ${t}.expires_at <= ${p(4)}`;
+        `insert into ${t} (id, data, expires_at${keyed ? ", expires_key" : ""}) values (?1, case when json_type(?2) = 'object' then ?2 end, ?3${keyed ? ", ?3" : ""}) `;
+  const upsert = `on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at${keyed ? ", expires_key = excluded.expires_key" : ""} where ${t}.expires_at <= ${p(4)}`;
   const deleteWhere =
     family === "postgres"
       ? `delete from ${t} where expires_at > $1 and id <> $2 and data -> $3::text = $4::jsonb`
@@ -513,7 +553,7 @@ function statements(family: SqlFamily, t: string): Statements {
     size = (data) => `length(cast(${data} as blob))`;
     before = `max(?6, length(cast(data as blob)))`;
   }
-  const update = (data: string) => `update ${t} set data = ${data}, expires_at = ${p(3)} where id = ${p(4)} and expires_at > ${p(5)}`;
+  const update = (data: string) => `update ${t} set data = ${data}, expires_at = ${p(3)}${key(p(3))} where id = ${p(4)} and expires_at > ${p(5)}`;
   // The limit: the new data is at most maxBytes, or no larger than before. NULL (data that is not an object)
   // passes, so that the update fails on NOT NULL rather than looking like a size refusal.
   // SQLite first tries a bound that needs no second merge: the new text is never longer than the old text plus
@@ -526,8 +566,10 @@ function statements(family: SqlFamily, t: string): Statements {
     load: `select ${family === "postgres" ? "data::text" : "data"} as d, expires_at as e from ${t} where id = ${p(1)} and expires_at > ${p(2)}`,
     create: create + upsert,
     delete: `delete from ${t} where id = ${p(1)}`,
-    touch: `update ${t} set expires_at = ${p(1)} where id = ${p(2)} and expires_at > ${p(3)}`,
-    clearBatch: `delete from ${t} where id in (select id from ${t} where expires_at <= ${p(1)} limit ${p(2)})`,
+    touch: `update ${t} set expires_at = ${p(1)}${key(p(1))} where id = ${p(2)} and expires_at > ${p(3)}`,
+    clearBatch: keyed
+      ? `delete from ${t} where id in (select id from ${t} where coalesce(expires_key, expires_at) <= ?1 and expires_at <= ?1 limit ?2)`
+      : `delete from ${t} where id in (select id from ${t} where expires_at <= ${p(1)} limit ${p(2)})`,
     deleteWhere,
     update: update(next),
     updateLimited: limited(next),

@@ -279,6 +279,7 @@ describe("fetch-session schema", () => {
         { name: "id", type: "TEXT", pk: 1 },
         { name: "data", type: "TEXT", pk: 0 },
         { name: "expires_at", type: "INTEGER", pk: 0 },
+        { name: "expires_key", type: "INTEGER", pk: 0 },
       ]);
       const database = d1 as unknown as ConstructorParameters<typeof D1Dialect>[0]["database"];
       const db = new Kysely<any>({ dialect: new D1Dialect({ database }) });

@@ -26,4 +26,14 @@ describe("KyselyStore on D1 (workerd)", () => {
   it("KyselyStore detects D1 as the sqlite family", () => {
     expect(new KyselyStore({ db }).dialect).toBe("sqlite");
   });
+
+  it("KyselyStore finds the expires_key column on D1 and keys its writes (so clearExpired goes through the expiry index)", async () => {
+    const store = new KyselyStore({ db, table: "keyed_sessions" });
+    await store.createSchema();
+    const expiresAt = Date.now() + 3_600_000;
+    expect(await store.create("a".repeat(64), { data: { n: 1 }, expiresAt })).toBe(true);
+    const rows = await db.selectFrom("keyed_sessions").select(["expires_at", "expires_key"]).execute();
+    expect(rows).toEqual([{ expires_at: expiresAt, expires_key: expiresAt }]);
+    expect(await store.clearExpired()).toBe(0);
+  });
 });

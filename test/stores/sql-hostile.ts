@@ -67,7 +67,8 @@ const isTypeError = (error: unknown) => error instanceof TypeError;
 async function rawInsert(store: KyselyStore, id: string, data: string, expiresAt = later()): Promise<void> {
   const t = quoteIdentifier(store.table);
   const pg = store.dialect === "postgres";
-  await execute(store.db, pg ? `insert into ${t} values ($1, $2::jsonb, $3)` : `insert into ${t} values (?, ?, ?)`, [id, data, expiresAt]);
+  const columns = "(id, data, expires_at)";
+  await execute(store.db, pg ? `insert into ${t} ${columns} values ($1, $2::jsonb, $3)` : `insert into ${t} ${columns} values (?, ?, ?)`, [id, data, expiresAt]);
 }
 
 async function rawData(store: KyselyStore, id: string): Promise<string | undefined> {
