@@ -28,18 +28,19 @@ async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A rejection handler that rethrows with {@link storeError}, made once per operation (not per request). */
+function failWith(what: string): (error: unknown) => never {
+  return (error) => {
+    throw storeError(what, error);
+  };
+}
+
 const LOAD = "load the session";
-const loadFailed = (error: unknown): never => {
-  throw storeError(LOAD, error);
-};
+const loadFailed = failWith(LOAD);
 const CREATE = "create the session";
-const createFailed = (error: unknown): never => {
-  throw storeError(CREATE, error);
-};
+const createFailed = failWith(CREATE);
 const SAVE = "save the session";
-const saveFailed = (error: unknown): never => {
-  throw storeError(SAVE, error);
-};
+const saveFailed = failWith(SAVE);
 
 /** Records a write: the row now holds the session, and nothing changed since (a second commit writes nothing). */
 function saved(state: SessionState, key: string, id: string, expiresAt: number, json: string | undefined): void {

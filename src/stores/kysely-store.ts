@@ -475,12 +475,11 @@ export class KyselyStore implements SessionStore {
    * its JSON functions cannot read.
    */
   #write(sql: string, params: unknown[], queryId: { readonly queryId: string }): Promise<boolean> {
-    return this.#change(sql, params, queryId).then(isPositive, (error: unknown) => {
-      if (!this.#withoutKey.has(sql)) throw explainJsonError(error, this.#table);
-      return this.#withoutKeyAfter(error, sql, (plain) => this.#write(plain, params, queryId)).catch((final: unknown) => {
+    return this.#change(sql, params, queryId).then(isPositive, (error: unknown) =>
+      this.#withoutKeyAfter(error, sql, (plain) => this.#write(plain, params, queryId)).catch((final: unknown) => {
         throw explainJsonError(final, this.#table);
-      });
-    });
+      }),
+    );
   }
 
   #parse(raw: unknown, id: string): Record<string, unknown> {
