@@ -7,6 +7,7 @@ import { getSession, withSession } from "../../mod.ts";
 import { KyselyStore } from "../../src/stores/kysely-store.ts";
 import { createDefaultStore } from "../../src/stores/libsql/default-store.ts";
 import { syncSqlOf } from "../../src/stores/sync-sql.ts";
+import { EmbeddedDriver } from "../../src/stores/libsql/embedded-driver.ts";
 import { createLibsqlStore, LibsqlDialect, openLibsqlDatabase } from "../../src/stores/libsql/index.ts";
 import { createSessionMigrations, detectSqlFamily, sessionMigrations } from "../../src/stores/schema.ts";
 import { freshTable } from "../helpers/kysely-harness.ts";
@@ -50,6 +51,33 @@ describe("createLibsqlStore()", () => {
       await store.createSchema();
     } finally {
       await store.db.destroy();
+    }
+  });
+
+  it("createLibsqlStore() retries the settings of a file another process holds (SQLITE_BUSY at once) and fails at once on any other error", async () => {
+    const execute = EmbeddedDriver.prototype.execute;
+    let refusals = 0;
+    const failWith = (error: Error & { code?: string }, times: number) => {
+      refusals = 0;
+      EmbeddedDriver.prototype.execute = function (connection, query) {
+        if (query.sql === "pragma journal_mode = wal" && refusals < times) {
+          refusals++;
+          return Promise.reject(error);
+        }
+        return execute.call(this, connection, query) as never;
+      };
+    };
+    try {
+      failWith(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" }), 3);
+      const store = await createLibsqlStore({ url: url("busy.db") });
+      expect(refusals).toBe(3);
+      expect(await store.create("a".repeat(64), { data: { n: 1 }, expiresAt: Date.now() + HOUR })).toBe(true);
+      await store.db.destroy();
+      failWith(Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" }), 3);
+      await expect(createLibsqlStore({ url: url("ioerr.db") })).rejects.toThrow("disk I/O error");
+      expect(refusals).toBe(1);
+    } finally {
+      EmbeddedDriver.prototype.execute = execute;
     }
   });
 

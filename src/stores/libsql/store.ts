@@ -74,19 +74,45 @@ export async function openLibsqlDatabase(options: Omit<LibsqlStoreOptions, "tabl
   const db = new Kysely<any>({ dialect });
   if (location.kind === "file") {
     try {
-      await db.executeQuery(CompiledQuery.raw(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`));
-      await db.executeQuery(CompiledQuery.raw("pragma journal_mode = wal"));
-      await db.executeQuery(CompiledQuery.raw("pragma synchronous = normal"));
+      await atOpen(db, `pragma busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      await atOpen(db, "pragma journal_mode = wal");
+      await atOpen(db, "pragma synchronous = normal");
       // Reads from the OS page cache without a read() per page: with 1,000,000 rows, reads kept 0.85 of
       // their 1,000-row throughput instead of 0.73 (bench/RESULTS.md). Address space, not memory; a
       // build without memory-mapped I/O ignores it.
-      await db.executeQuery(CompiledQuery.raw(`pragma mmap_size = ${MMAP_SIZE}`));
+      await atOpen(db, `pragma mmap_size = ${MMAP_SIZE}`);
     } catch (error) {
       await db.destroy();
       throw error;
     }
   }
   return db;
+}
+
+/** An engine's error for a file another connection holds: SQLITE_BUSY (bun:sqlite and libsql give the code, node:sqlite the message). */
+function isBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === "SQLITE_BUSY" || /database is locked|SQLITE_BUSY/.test(String(e?.message ?? ""));
+}
+
+/**
+ * Runs one of the settings a file gets when it is opened, retrying for up to
+ * the busy timeout while another process holds the file. SQLite answers some
+ * of these at once with SQLITE_BUSY instead of waiting (a process opening the
+ * file while another closes it and removes its WAL); two server processes
+ * starting on one file hit it.
+ */
+async function atOpen(db: Kysely<any>, sql: string): Promise<void> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      await db.executeQuery(CompiledQuery.raw(sql));
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /**
